@@ -32,6 +32,9 @@ const defs: MetricDef[] = [
   { name: 'battery_voltage', unit: 'V', kind: 'number', range: [0, 60], vi: 'Điện áp pin', en: 'Battery voltage' },
   { name: 'status_word', unit: '', kind: 'number', range: [0, 65535], vi: 'Mã trạng thái', en: 'Status word' },
   { name: 'fault', unit: 'bool', kind: 'boolean', vi: 'Lỗi thiết bị', en: 'Device fault' },
+  // Test devices only (test/simulators/modbus-counter.ts): each value is a read-request number,
+  // so chaos tests and benchmarks can match every stored reading to the request that produced it.
+  { name: 'counter', unit: '', kind: 'number', range: [0, 4294967295], vi: 'Bộ đếm thử nghiệm', en: 'Test counter' },
 ];
 
 export const METRICS: ReadonlyMap<string, MetricDef> = new Map(defs.map((d) => [d.name, d]));

@@ -21,7 +21,7 @@ export const DeviceConfig = Type.Object(
     driver: Type.Literal('modbus'),
     connection: ModbusConnection,
     /** Overrides the profile's poll interval. */
-    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10 })),
     /** Metrics that feed alert rules (never dropped by the outbox); defaults to the catalog's. */
     alertMetrics: Type.Optional(Type.Array(Type.String())),
     enabled: Type.Boolean({ default: true }),

@@ -1,0 +1,115 @@
+/** ioc-edge: the field gateway's command line. */
+import { existsSync, readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, createLogger } from '@ioc/shared';
+import { loadEdgeConfig } from '../config/load.js';
+import { loadProfiles } from '../config/profiles.js';
+import { Gateway, outboxPath, resolveDevices, statusFilePath } from '../gateway.js';
+import { Outbox } from '../outbox/index.js';
+import { VERSION } from '../version.js';
+import { formatStatus } from './format.js';
+
+const program = new Command('ioc-edge')
+  .description('IOC field gateway: reads field devices, buffers readings in a local outbox, forwards them to the hub over MQTT/TLS.')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)');
+
+const configOption = ['-c, --config <file>', 'gateway config file (YAML)', 'edge.yaml'] as const;
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) console.error(`ioc-edge: config error: ${err.message}`);
+  else console.error(`ioc-edge: ${(err as Error).message}`);
+  process.exit(2);
+}
+
+program
+  .command('start')
+  .description('run the gateway until SIGTERM/SIGINT')
+  .option(...configOption)
+  .addHelpText('after', '\nExample:\n  ioc-edge start --config /etc/ioc/edge.yaml')
+  .action(async (opts: { config: string }) => {
+    let gateway: Gateway;
+    const { config } = (() => { try { return loadEdgeConfig(opts.config); } catch (e) { fail(e); } })();
+    const logger = createLogger({ name: 'ioc-edge', level: config.log.level, base: { gw: config.gateway.id } });
+    try {
+      gateway = new Gateway({ config, logger });
+      await gateway.start();
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err);
+      logger.fatal({ err }, 'gateway failed to start');
+      process.exit(1);
+    }
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      await gateway.stop();
+      logger.info('stopped');
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  });
+
+program
+  .command('check')
+  .description('validate the config file and the device profiles it uses, then exit')
+  .option(...configOption)
+  .action((opts: { config: string }) => {
+    try {
+      const { config } = loadEdgeConfig(opts.config);
+      const devices = resolveDevices(config, loadProfiles(config.profilesDir), opts.config);
+      console.log(`${opts.config}: OK — gateway ${config.gateway.id}, ${devices.length} device(s), hub ${config.uplink.url}`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('status')
+  .description('show link state, outbox depth, oldest unsent age, drops and drivers (for a technician at the box)')
+  .option(...configOption)
+  .option('--json', 'print JSON instead of text')
+  .action((opts: { config: string; json?: boolean }) => {
+    let config;
+    try { ({ config } = loadEdgeConfig(opts.config)); } catch (e) { fail(e); }
+    const file = statusFilePath(config);
+    const running = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+    // The outbox itself is the truth for depth and age, whether or not the gateway runs.
+    const outbox = existsSync(outboxPath(config)) ? Outbox.open({ path: outboxPath(config) }) : null;
+    const stats = outbox?.stats() ?? null;
+    outbox?.close();
+    const report = { gateway: config.gateway.id, hub: config.uplink.url, outbox: stats, lastStatus: running };
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+  });
+
+program
+  .command('outbox')
+  .description('show the outbox depth; --export writes every unsent reading to a file for `ioc-hub import`')
+  .option(...configOption)
+  .option('--export <file>', 'write unsent rows (JSON lines) to this file')
+  .addHelpText('after', '\nExample (site without a link; carry the file to the hub):\n  ioc-edge outbox --config edge.yaml --export /media/usb/gw-hue-01.jsonl\n  ioc-hub import /media/usb/gw-hue-01.jsonl --config hub.yaml')
+  .action((opts: { config: string; export?: string }) => {
+    let config;
+    try { ({ config } = loadEdgeConfig(opts.config)); } catch (e) { fail(e); }
+    if (!existsSync(outboxPath(config))) fail(new Error(`no outbox at ${outboxPath(config)} (has the gateway run with this config?)`));
+    const outbox = Outbox.open({ path: outboxPath(config) });
+    try {
+      const s = outbox.stats();
+      console.log(`outbox ${outboxPath(config)}: ${s.depth} unsent reading(s), oldest ${s.oldestUnsentAgeS.toFixed(0)} s, ${s.bytes} bytes, seq ${s.ackedUpTo + 1}..${s.lastSeq}, dropped ${s.dropped}`);
+      if (opts.export) {
+        const n = outbox.exportUnsent(opts.export, config.gateway.id, (done: number, total: number) => {
+          process.stderr.write(`\rexporting ${done}/${total}`);
+        });
+        process.stderr.write('\n');
+        console.log(`exported ${n} reading(s) to ${opts.export}; rows stay in the outbox until the hub acknowledges them`);
+      }
+    } finally {
+      outbox.close();
+    }
+  });
+
+await program.parseAsync(process.argv);

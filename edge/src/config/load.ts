@@ -1,0 +1,28 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { loadConfigFile, parseConfig } from '@ioc/shared';
+import { EdgeConfig } from './schema.js';
+
+export interface LoadedEdgeConfig {
+  config: EdgeConfig;
+  /** The config file's folder: relative paths in the file are resolved against it. */
+  configDir: string;
+}
+
+function resolvePaths(config: EdgeConfig, configDir: string): EdgeConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
+  return {
+    ...config,
+    gateway: { ...config.gateway, dataDir: abs(config.gateway.dataDir) },
+    profilesDir: abs(config.profilesDir),
+    uplink: { ...config.uplink, ca: abs(config.uplink.ca), cert: abs(config.uplink.cert), key: abs(config.uplink.key) },
+  };
+}
+
+export function loadEdgeConfig(path: string): LoadedEdgeConfig {
+  const configDir = dirname(resolve(path));
+  return { config: resolvePaths(loadConfigFile(path, EdgeConfig), configDir), configDir };
+}
+
+export function parseEdgeConfig(text: string, configDir: string, file = 'edge.yaml'): LoadedEdgeConfig {
+  return { config: resolvePaths(parseConfig(text, EdgeConfig, file), configDir), configDir };
+}

@@ -1,0 +1,3 @@
+export { Outbox, type OutboxOptions, type OutboxRun, type OutboxCounters } from './outbox.js';
+export { type PendingDrop, type Range, MAX_RANGES_PER_EVENT } from './drops.js';
+export { type ExportOptions, EXPORT_KIND, EXPORT_VERSION } from './export.js';

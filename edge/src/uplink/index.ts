@@ -1,0 +1,5 @@
+export { Uplink, type UplinkOptions, type UplinkEvents, type UplinkCounters, type LinkState } from './uplink.js';
+export { Backoff } from './backoff.js';
+export { Lanes, type Batch, type ReadRun } from './lanes.js';
+export { NetWatch, networkSignature } from './netwatch.js';
+export { batchPrefix, telemetryPayload, droppedPayload, statusPayload, LWT_PAYLOAD } from './payload.js';

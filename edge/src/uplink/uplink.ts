@@ -1,0 +1,430 @@
+/**
+ * The gateway's link to the hub: MQTT over mutual TLS, QoS1 telemetry batches read from the
+ * outbox, rows deleted only when the hub's end-to-end ack `{upTo}` covers them (never on PUBACK).
+ *
+ * One mqtt.js client per connection attempt, with mqtt.js's own reconnect off: the reconnect
+ * policy (jittered backoff, retry on network change) lives here, and no client-side store can
+ * replay stale packets — after every connect we resend from the outbox's ackedUpTo and the hub
+ * de-duplicates by (gw, seq).
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  MAX_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck,
+  type DriverHealth, type Logger, type Status,
+} from '@ioc/shared';
+import type { UplinkConfig } from '../config/schema.js';
+import type { Outbox, OutboxRun } from '../outbox/index.js';
+import { Backoff } from './backoff.js';
+import { Lanes, type Batch, type ReadRun } from './lanes.js';
+import { NetWatch } from './netwatch.js';
+import { LWT_PAYLOAD, batchPrefix, droppedPayload, statusPayload, telemetryPayload } from './payload.js';
+
+export type LinkState = 'connecting' | 'connected' | 'backoff' | 'stopped';
+
+export interface UplinkEvents {
+  /** Connected, ack topic subscribed, sending started. */
+  connect: [];
+  /** A valid ack arrived (upTo clamped to lastSeq). */
+  ack: [upTo: number];
+  /** An established link was lost. */
+  offline: [];
+}
+
+export interface UplinkOptions {
+  gatewayId: string;
+  /** ca/cert/key are absolute paths. */
+  config: UplinkConfig;
+  outbox: Outbox;
+  logger: Logger;
+  version: string;
+  drivers: () => DriverHealth[];
+  now?: () => number;
+  /** How often to look for network changes while waiting to reconnect (default 3000 ms). */
+  netPollMs?: number;
+  /** Upper bound for stop() (default 3000 ms). */
+  stopTimeoutMs?: number;
+}
+
+export interface UplinkCounters {
+  batchesSent: number;
+  readingsSent: number;
+  /** Batches whose rows had been sent before (after a reconnect or an ack timeout). */
+  resends: number;
+  ackTimeouts: number;
+  rejectedAcks: number;
+  /** Successful connects after the first. */
+  reconnects: number;
+  connectFailures: number;
+  dropEventsSent: number;
+}
+
+/**
+ * Largest body text per batch. A UTF-16 code unit is at most 3 UTF-8 bytes, so a batch within
+ * this budget (plus its small envelope) stays under the hub's payload limit.
+ */
+const BODY_CHAR_BUDGET = Math.floor((MAX_PAYLOAD_BYTES - 4096) / 3);
+/** Covers TCP connect + TLS handshake + CONNACK on a slow cellular link. */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+export class Uplink extends EventEmitter<UplinkEvents> {
+  private readonly gw: string;
+  private readonly cfg: UplinkConfig;
+  private readonly outbox: Outbox;
+  private readonly log: Logger;
+  private readonly version: string;
+  private readonly drivers: () => DriverHealth[];
+  private readonly now: () => number;
+  private readonly stopTimeoutMs: number;
+  private readonly topics: { telemetry: string; ack: string; status: string; events: string };
+  private readonly prefix: string;
+  private readonly backoff: Backoff;
+  private readonly netwatch: NetWatch;
+  private readonly lanes: Lanes;
+  private readonly read: ReadRun;
+
+  private state: LinkState = 'stopped';
+  private client: MqttClient | null = null;
+  /** Ack topic subscribed and lanes planned on the current connection. */
+  private ready = false;
+  private everConnected = false;
+  private startedAt = 0;
+  /** droppedTotal of the outbox when drops were last reported. */
+  private dropsReported = -1;
+  private highestEverSent: number;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private pumpImmediate: NodeJS.Immediate | null = null;
+  private readonly c: UplinkCounters = {
+    batchesSent: 0, readingsSent: 0, resends: 0, ackTimeouts: 0, rejectedAcks: 0,
+    reconnects: 0, connectFailures: 0, dropEventsSent: 0,
+  };
+
+  constructor(opts: UplinkOptions) {
+    super();
+    this.gw = opts.gatewayId;
+    this.cfg = opts.config;
+    this.outbox = opts.outbox;
+    this.log = opts.logger;
+    this.version = opts.version;
+    this.drivers = opts.drivers;
+    this.now = opts.now ?? Date.now;
+    this.stopTimeoutMs = opts.stopTimeoutMs ?? 3000;
+    this.prefix = batchPrefix(this.gw); // validates the id
+    this.topics = {
+      telemetry: gatewayTopic(this.gw, 'telemetry'),
+      ack: gatewayTopic(this.gw, 'ack'),
+      status: gatewayTopic(this.gw, 'status'),
+      events: gatewayTopic(this.gw, 'events'),
+    };
+    this.backoff = new Backoff(this.cfg.backoff.initialMs, this.cfg.backoff.maxMs);
+    this.netwatch = new NetWatch(() => this.onNetworkChange(), opts.netPollMs ?? 3000);
+    this.lanes = new Lanes(this.cfg.batchSize, this.cfg.maxInflightBatches);
+    this.read = (after, limit, maxSeq) => this.outbox.readRun(after, limit, maxSeq, BODY_CHAR_BUDGET);
+    this.highestEverSent = this.outbox.ackedUpTo;
+  }
+
+  /** Starts connecting; network trouble is retried with backoff, never thrown. */
+  start(): void {
+    if (this.state !== 'stopped') return;
+    this.startedAt = this.now();
+    if (!/^mqtts:/.test(this.cfg.url)) this.log.warn({ url: this.cfg.url }, 'uplink without TLS: only for a lab set-up');
+    this.netwatch.start();
+    this.statusTimer = setInterval(() => this.publishStatus(), this.cfg.statusIntervalMs);
+    this.state = 'connecting';
+    this.connect();
+  }
+
+  /** Rows were appended: send within lingerMs, at once when a full live batch is waiting. */
+  notify(): void {
+    if (!this.ready) return;
+    if (this.outbox.lastSeq - this.lanes.liveCursor >= this.cfg.batchSize) this.schedulePump();
+    else if (!this.lingerTimer) this.lingerTimer = setTimeout(this.onLinger, this.cfg.lingerMs);
+  }
+
+  /** Publishes the retained offline status and disconnects cleanly (so no LWT); bounded in time. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    const wasConnected = this.state === 'connected';
+    this.state = 'stopped';
+    this.client = null; // callbacks of this client are ignored from here on
+    this.ready = false;
+    this.netwatch.stop();
+    this.clearTimers();
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = null;
+    if (!client) return;
+    const deadline = this.now() + this.stopTimeoutMs;
+    const within = (p: Promise<void>): Promise<void> => {
+      const ms = Math.max(0, deadline - this.now());
+      let t: NodeJS.Timeout | undefined;
+      return Promise.race([p, new Promise<void>((res) => { t = setTimeout(res, ms); })]).finally(() => clearTimeout(t));
+    };
+    if (wasConnected) {
+      const offline = statusPayload({ ...this.buildStatus(), online: false, link: 'stopped' });
+      await within(new Promise<void>((res) => { client.publish(this.topics.status, offline, { qos: 1, retain: true }, () => res()); }));
+      // end(false) sends DISCONNECT (the broker then discards the LWT) once in-flight PUBACKs are in.
+      await within(new Promise<void>((res) => { client.end(false, {}, () => res()); }));
+      // If the broker never answered, end(false) is still waiting: cut the socket (the LWT then fires).
+      client.stream?.destroy();
+    } else {
+      client.end(true);
+    }
+    this.log.info({ wasConnected }, 'uplink stopped');
+  }
+
+  linkState(): LinkState {
+    return this.state;
+  }
+
+  buildStatus(): Status {
+    const now = this.now();
+    const s: Status = {
+      v: WIRE_VERSION,
+      online: this.state !== 'stopped',
+      ts: now,
+      version: this.version,
+      uptimeS: this.startedAt ? Math.max(0, Math.round((now - this.startedAt) / 1000)) : 0,
+      link: this.state,
+    };
+    try {
+      s.outbox = this.outbox.stats();
+    } catch (err) {
+      this.log.warn({ err }, 'status without outbox stats');
+    }
+    try {
+      s.drivers = this.drivers();
+    } catch (err) {
+      this.log.warn({ err }, 'status without driver health');
+    }
+    return s;
+  }
+
+  counters(): UplinkCounters {
+    return { ...this.c };
+  }
+
+  // --- connection ------------------------------------------------------------------------------
+
+  private connect(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'connecting';
+    let client: MqttClient;
+    try {
+      // Read on every attempt: a renewed certificate is picked up without a restart.
+      // mqtt.js passes TLS options through to tls.connect.
+      const opts: IClientOptions & Pick<ConnectionOptions, 'checkServerIdentity'> = {
+        clientId: this.gw,
+        clean: true,
+        protocolVersion: this.cfg.protocolVersion ?? 4,
+        keepalive: this.cfg.keepaliveS,
+        reconnectPeriod: 0,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        ca: readFileSync(this.cfg.ca),
+        cert: readFileSync(this.cfg.cert),
+        key: readFileSync(this.cfg.key),
+        rejectUnauthorized: true,
+        will: { topic: this.topics.status, payload: Buffer.from(LWT_PAYLOAD), qos: 1, retain: true },
+      };
+      // The chain is still verified against the CA; only the host name check is skipped.
+      if (this.cfg.checkServerName === false) opts.checkServerIdentity = () => undefined;
+      client = mqtt.connect(this.cfg.url, opts);
+    } catch (err) {
+      this.c.connectFailures++;
+      this.log.error({ err }, 'uplink cannot start a connection attempt');
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    client.on('connect', () => this.onConnect(client));
+    client.on('message', (topic, payload) => this.onMessage(client, topic, payload));
+    client.on('error', (err) => {
+      if (client === this.client) this.log.warn({ err: err.message, state: this.state }, 'uplink error');
+    });
+    client.on('close', () => this.onClose(client));
+  }
+
+  private onConnect(client: MqttClient): void {
+    if (client !== this.client) return;
+    this.state = 'connected';
+    this.backoff.reset();
+    if (this.everConnected) this.c.reconnects++;
+    this.everConnected = true;
+    this.log.info({ url: this.cfg.url, ackedUpTo: this.outbox.ackedUpTo, lastSeq: this.outbox.lastSeq }, 'uplink connected');
+    this.publishStatus();
+    client.subscribe(this.topics.ack, { qos: 1 }, (err, granted) => {
+      if (client !== this.client) return;
+      if (err || !granted?.[0] || granted[0].qos === 128) {
+        this.log.error({ err: err?.message, topic: this.topics.ack }, 'ack subscription refused; reconnecting');
+        client.end(true);
+        return;
+      }
+      this.ready = true;
+      this.lanes.plan(this.outbox.ackedUpTo, this.outbox.lastSeq);
+      if (this.lanes.boundary !== null) {
+        this.log.info({ backlogUpTo: this.lanes.boundary, ackedUpTo: this.outbox.ackedUpTo, lastSeq: this.outbox.lastSeq }, 'backlog: live lane first');
+      }
+      this.dropsReported = -1; // resend drop notices on every connect
+      this.emit('connect');
+      this.pump();
+    });
+  }
+
+  private onClose(client: MqttClient): void {
+    if (client !== this.client) return;
+    const wasConnected = this.state === 'connected';
+    this.client = null;
+    this.ready = false;
+    this.clearTimers();
+    client.end(true);
+    if (wasConnected) {
+      this.log.warn('uplink link lost');
+      this.emit('offline');
+    } else {
+      this.c.connectFailures++;
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'backoff';
+    const delay = this.backoff.next();
+    this.log.debug({ delayMs: delay, attempt: this.backoff.attempts }, 'uplink reconnect scheduled');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private onNetworkChange(): void {
+    if (this.state !== 'backoff') return;
+    this.log.info('network changed: reconnecting now');
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.connect();
+  }
+
+  // --- inbound -------------------------------------------------------------------------------
+
+  private onMessage(client: MqttClient, topic: string, payload: Buffer): void {
+    if (client !== this.client || topic !== this.topics.ack) return;
+    const r = decodePayload(payload, validateAck);
+    if (!r.ok) {
+      this.c.rejectedAcks++;
+      this.log.warn({ reason: r.reason, topic }, 'rejected ack');
+      return;
+    }
+    let upTo = r.value.upTo;
+    const lastSeq = this.outbox.lastSeq;
+    if (upTo > lastSeq) {
+      // The hub claims seqs this outbox never assigned: its record and this outbox disagree.
+      this.log.error({ upTo, lastSeq }, 'ack beyond the last assigned seq: clamped');
+      upTo = lastSeq;
+    }
+    try {
+      this.outbox.ack(upTo);
+    } catch (err) {
+      this.log.error({ err }, 'outbox ack failed');
+      return;
+    }
+    if (this.lanes.onAck(this.outbox.ackedUpTo)) {
+      // Progress: the ack timeout measures silence from here.
+      if (this.ackTimer) clearTimeout(this.ackTimer);
+      this.ackTimer = null;
+    }
+    this.emit('ack', upTo);
+    this.pump();
+  }
+
+  // --- outbound ------------------------------------------------------------------------------
+
+  private readonly onLinger = (): void => {
+    this.lingerTimer = null;
+    this.pump();
+  };
+
+  private schedulePump(): void {
+    if (this.pumpImmediate) return;
+    this.pumpImmediate = setImmediate(() => {
+      this.pumpImmediate = null;
+      this.pump();
+    });
+  }
+
+  /** Publishes whatever the lanes allow now. Called on connect, notify, ack, PUBACK, timers. */
+  private pump(): void {
+    const client = this.client;
+    if (!this.ready || !client) return;
+    try {
+      if (this.outbox.droppedTotal !== this.dropsReported) this.sendDrops(client);
+      // A partial live batch goes out only once its linger has run out.
+      const flushLive = this.lingerTimer === null;
+      for (let next = this.lanes.next(this.read, this.outbox.lastSeq, flushLive); next; next = this.lanes.next(this.read, this.outbox.lastSeq, flushLive)) {
+        this.publishBatch(client, next.batch, next.run);
+      }
+    } catch (err) {
+      this.log.error({ err }, 'uplink send failed');
+    }
+    this.armAckTimer();
+  }
+
+  private publishBatch(client: MqttClient, batch: Batch, run: OutboxRun): void {
+    const payload = telemetryPayload(this.prefix, run.first, run.last, batch.lane, run.bodies);
+    this.c.batchesSent++;
+    this.c.readingsSent += run.bodies.length;
+    if (run.first <= this.highestEverSent) this.c.resends++;
+    if (run.last > this.highestEverSent) this.highestEverSent = run.last;
+    client.publish(this.topics.telemetry, payload, { qos: 1 }, (err) => {
+      if (err || client !== this.client) return;
+      if (this.lanes.onPuback(batch)) this.schedulePump();
+    });
+  }
+
+  /** Dropped-row notices until the hub's ack passes them; the hub counts those seqs as accounted for. */
+  private sendDrops(client: MqttClient): void {
+    this.dropsReported = this.outbox.droppedTotal;
+    for (const d of this.outbox.pendingDrops()) {
+      client.publish(this.topics.events, droppedPayload(d), { qos: 1 });
+      this.c.dropEventsSent++;
+    }
+  }
+
+  private armAckTimer(): void {
+    if (this.ackTimer || !this.ready || !this.lanes.outstanding()) return;
+    this.ackTimer = setTimeout(() => this.onAckTimeout(), this.cfg.ackTimeoutMs);
+  }
+
+  /**
+   * No ack progress for ackTimeoutMs with batches outstanding: a broker may have dropped a QoS1
+   * message to a slow subscriber, or the hub lost it. Resend from ackedUpTo (the hub dedups).
+   */
+  private onAckTimeout(): void {
+    this.ackTimer = null;
+    if (!this.ready || !this.lanes.outstanding()) return;
+    this.c.ackTimeouts++;
+    const lane = this.lanes.rewind();
+    this.log.warn({ ackedUpTo: this.outbox.ackedUpTo, lane, timeoutMs: this.cfg.ackTimeoutMs }, 'no ack progress: resending');
+    this.dropsReported = -1;
+    this.pump();
+  }
+
+  private publishStatus(): void {
+    const client = this.client;
+    if (this.state !== 'connected' || !client) return;
+    client.publish(this.topics.status, statusPayload(this.buildStatus()), { qos: 1, retain: true });
+  }
+
+  private clearTimers(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
+    this.reconnectTimer = this.lingerTimer = this.ackTimer = null;
+    this.pumpImmediate = null;
+  }
+}

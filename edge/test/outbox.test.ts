@@ -1,0 +1,316 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  batchSeqConsistent, validateGatewayEvent, validateTelemetryBatch, type Reading, type TelemetryBatch,
+} from '@ioc/shared';
+import { Outbox, type OutboxOptions } from '../src/outbox/index.js';
+
+function tmp(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ioc-outbox-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function reading(i: number, metric = 'rainfall'): Reading {
+  return { dev: 'st-1', metric, value: i, unit: 'mm', ts: 1_700_000_000_000 + i, q: 'good' };
+}
+
+function readings(from: number, n: number): Reading[] {
+  return Array.from({ length: n }, (_, k) => reading(from + k));
+}
+
+function open(t: { after(fn: () => void): void }, dir: string, opts: Partial<OutboxOptions> = {}): Outbox {
+  const ob = Outbox.open({ path: join(dir, 'data', 'outbox.db'), ...opts });
+  t.after(() => ob.close());
+  return ob;
+}
+
+/** Every seq still in the outbox, read through the public API. */
+function allSeqs(ob: Outbox): number[] {
+  const out: number[] = [];
+  let after = 0;
+  for (let run = ob.readRun(after, 1000); run; run = ob.readRun(after, 1000)) {
+    for (let s = run.first; s <= run.last; s++) out.push(s);
+    after = run.last;
+  }
+  return out;
+}
+
+test('seqs are consecutive and survive close/reopen, also when every row was acked and deleted', (t) => {
+  const dir = tmp(t);
+  let ob = open(t, dir);
+  assert.deepEqual(ob.append(readings(1, 3)), { first: 1, last: 3 });
+  assert.deepEqual(ob.append(readings(4, 2)), { first: 4, last: 5 });
+  assert.equal(ob.append([]), null);
+  ob.close();
+
+  ob = open(t, dir);
+  assert.equal(ob.lastSeq, 5);
+  assert.equal(ob.ack(5), 5);
+  assert.equal(ob.stats().depth, 0);
+  ob.close();
+
+  ob = open(t, dir);
+  assert.equal(ob.lastSeq, 5, 'last seq is kept although the table is empty');
+  assert.equal(ob.ackedUpTo, 5);
+  assert.deepEqual(ob.append(readings(6, 1)), { first: 6, last: 6 });
+  ob.close();
+
+  ob = open(t, dir);
+  assert.equal(ob.lastSeq, 6);
+  assert.deepEqual(allSeqs(ob), [6]);
+});
+
+test('the database is in WAL mode', (t) => {
+  const dir = tmp(t);
+  open(t, dir, { synchronous: 'FULL' }).close();
+  const db = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
+  t.after(() => db.close());
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+});
+
+test('rows leave only when acked; a lower or equal upTo is ignored; upTo beyond lastSeq is clamped', (t) => {
+  const dir = tmp(t);
+  let now = 1_000_000;
+  const ob = open(t, dir, { now: () => now });
+  ob.append(readings(1, 10));
+  assert.equal(ob.stats().depth, 10);
+  assert.equal(ob.readRun(0, 100)?.bodies.length, 10, 'reading does not remove');
+  assert.equal(ob.stats().depth, 10);
+  assert.equal(ob.stats().lastAckTs, null);
+
+  now += 5;
+  assert.equal(ob.ack(4), 4);
+  assert.equal(ob.ackedUpTo, 4);
+  assert.equal(ob.stats().lastAckTs, now);
+  assert.deepEqual(allSeqs(ob), [5, 6, 7, 8, 9, 10]);
+
+  assert.equal(ob.ack(2), 0, 'lower upTo ignored');
+  assert.equal(ob.ack(4), 0, 'equal upTo ignored');
+  assert.equal(ob.ackedUpTo, 4);
+  assert.equal(ob.stats().depth, 6);
+
+  assert.equal(ob.ack(99), 6, 'clamped to lastSeq');
+  assert.equal(ob.ackedUpTo, 10);
+  assert.equal(ob.stats().depth, 0);
+  assert.equal(ob.stats().bytes, 0);
+});
+
+test('readRun returns rows in seq order, byte-identical to the appended readings', (t) => {
+  const ob = open(t, tmp(t));
+  const rs = [reading(1, 'water_level'), { ...reading(2), value: null, q: 'bad' as const, reason: 'comm_error' }, reading(3)];
+  ob.append(rs);
+  ob.append([reading(4)]);
+  const run = ob.readRun(0, 10);
+  assert.ok(run);
+  assert.equal(run.first, 1);
+  assert.equal(run.last, 4);
+  assert.deepEqual(run.bodies.map((b) => JSON.parse(b)), [...rs, reading(4)]);
+  assert.deepEqual(ob.readRun(2, 10)?.bodies.map((b) => JSON.parse(b).value), [3, 4]);
+  assert.equal(ob.readRun(4, 10), null);
+});
+
+test('readRun stops at the limit, at maxSeq, at a char budget and at gaps left by dropped rows', (t) => {
+  // maxRows 200: a cap drop brings the outbox down to 99% (198 rows).
+  const ob = open(t, tmp(t), { maxRows: 200 });
+  const alerting = Array.from({ length: 200 }, (_, i) => i >= 2 && i < 10); // seqs 3..10 alerting
+  ob.append(readings(1, 200), alerting);
+  assert.equal(ob.stats().depth, 200);
+  ob.append([reading(201)]); // 201 rows > 200: drop routine 1, 2, 11 (3..10 are alerting)
+  assert.equal(ob.stats().depth, 198);
+  assert.deepEqual(ob.pendingDrops().flatMap((d) => d.ranges), [[1, 2], [11, 11]]);
+
+  assert.deepEqual(ob.readRun(0, 100), { first: 3, last: 10, bodies: readings(3, 8).map((r) => JSON.stringify(r)) },
+    'starts after the leading gap and stops before the next one');
+  const afterGap = ob.readRun(10, 5);
+  assert.equal(afterGap?.first, 12);
+  assert.equal(afterGap?.last, 16, 'limit');
+  assert.equal(ob.readRun(10, 100, 15)?.last, 15, 'maxSeq');
+  assert.equal(ob.readRun(15, 100, 15), null, 'nothing above afterSeq and at or below maxSeq');
+  const oneBody = JSON.stringify(reading(12)).length;
+  assert.equal(ob.readRun(11, 100, undefined, oneBody * 2 + 1)?.last, 13, 'char budget');
+  assert.equal(ob.readRun(11, 100, undefined, 1)?.last, 12, 'at least one row');
+});
+
+test('caps drop the oldest routine rows first, never alerting rows, and record exact ranges', (t) => {
+  const dir = tmp(t);
+  let ob = open(t, dir, { maxRows: 200 });
+  // seq 1 routine, 2 alerting, 3..4 routine, 5 alerting, 6..200 routine
+  const alerting = Array.from({ length: 200 }, (_, i) => i === 1 || i === 4);
+  ob.append(readings(1, 200), alerting);
+  assert.equal(ob.stats().dropped, 0);
+
+  ob.append(readings(201, 1)); // 201 > 200 → down to 198: drop the 3 oldest routine rows 1, 3, 4
+  assert.equal(ob.stats().depth, 198);
+  assert.equal(ob.stats().dropped, 3);
+  const [first] = ob.pendingDrops();
+  assert.deepEqual(first, { ranges: [[1, 1], [3, 4]], count: 3, reason: 'outbox_full', ts: first?.ts });
+
+  ob.append(readings(202, 2)); // 200 rows: within the cap, nothing dropped (hysteresis)
+  assert.equal(ob.stats().dropped, 3);
+  ob.append(readings(204, 2)); // 202 → down to 198: drop 6..9 (5 is alerting)
+  const seqs = allSeqs(ob);
+  assert.deepEqual(seqs.slice(0, 4), [2, 5, 10, 11]);
+  assert.equal(seqs.length, 198);
+  assert.equal(seqs.at(-1), 205);
+  const [drop] = ob.pendingDrops();
+  assert.deepEqual(drop?.ranges, [[1, 1], [3, 4], [6, 9]]);
+  assert.equal(drop?.count, 7);
+  assert.equal(ob.stats().dropped, 7);
+
+  ob.close();
+  ob = open(t, dir, { maxRows: 200 });
+  assert.equal(ob.stats().dropped, 7, 'dropped total survives reopen');
+  assert.deepEqual(ob.pendingDrops()[0]?.ranges, [[1, 1], [3, 4], [6, 9]]);
+  assert.equal(ob.stats().depth, 198);
+  assert.equal(ob.lastSeq, 205);
+});
+
+test('pending drops stay until the ack passes them entirely', (t) => {
+  const ob = open(t, tmp(t), { maxRows: 200 });
+  const alerting = Array.from({ length: 200 }, (_, i) => i === 2); // seq 3 alerting
+  ob.append(readings(1, 200), alerting);
+  ob.append(readings(201, 1)); // drops 1, 2, 4
+  ob.append(readings(202, 2));
+  ob.append(readings(204, 2)); // drops 5..8, contiguous with 4: one range
+  assert.deepEqual(ob.pendingDrops()[0]?.ranges, [[1, 2], [4, 8]]);
+
+  ob.ack(5); // passes [1,2] but only part of [4,8]
+  assert.deepEqual(ob.pendingDrops(), [{ ranges: [[4, 8]], count: 5, reason: 'outbox_full', ts: ob.pendingDrops()[0]?.ts }]);
+  ob.ack(8);
+  assert.deepEqual(ob.pendingDrops(), []);
+  assert.equal(ob.stats().dropped, 7, 'the total is history, not pending');
+});
+
+test('byte cap drops routine rows by the body size estimate', (t) => {
+  const ob = open(t, tmp(t), { maxBytes: 65_536 });
+  let seq = 1;
+  while (ob.stats().dropped === 0) {
+    ob.append(readings(seq, 10));
+    seq += 10;
+    assert.ok(seq < 10_000, 'byte cap never triggered');
+  }
+  const s = ob.stats();
+  assert.ok(s.bytes <= 65_536, `bytes ${s.bytes} within cap after drop`);
+  const [drop] = ob.pendingDrops();
+  assert.equal(drop?.ranges[0]?.[0], 1, 'oldest first');
+  assert.equal(drop?.count, s.dropped);
+  assert.equal(s.depth + s.dropped, seq - 1, 'every row is either kept or reported dropped');
+});
+
+test('only alerting rows left over the cap: all are kept and capExceeded is counted', (t) => {
+  const ob = open(t, tmp(t), { maxRows: 100 });
+  ob.append(readings(1, 120), new Array<boolean>(120).fill(true));
+  assert.equal(ob.stats().depth, 120);
+  assert.equal(ob.stats().dropped, 0);
+  assert.ok(ob.counters().capExceeded >= 1);
+  ob.append([reading(121)]); // a routine row cannot fit: it is the one dropped
+  assert.equal(ob.stats().depth, 120);
+  assert.deepEqual(ob.pendingDrops()[0]?.ranges, [[121, 121]]);
+});
+
+test('routine rows older than maxAgeMs are dropped and reported; alerting rows stay', (t) => {
+  let now = 10_000_000;
+  const ob = open(t, tmp(t), { maxAgeMs: 3_600_000, now: () => now });
+  ob.append(readings(1, 5), [false, true, false, false, false]);
+  now += 1_800_000;
+  ob.append(readings(6, 5));
+  now += 1_800_000 + 1;
+  const dropped = ob.enforceLimits();
+  assert.equal(dropped, 4);
+  assert.deepEqual(allSeqs(ob), [2, 6, 7, 8, 9, 10]);
+  assert.deepEqual(ob.pendingDrops(), [{ ranges: [[1, 1], [3, 5]], count: 4, reason: 'max_age', ts: now }]);
+});
+
+test('oldestUnsentAgeS is the age of the oldest unacknowledged row', (t) => {
+  let now = 50_000_000;
+  const ob = open(t, tmp(t), { now: () => now });
+  assert.equal(ob.stats().oldestUnsentAgeS, 0);
+  ob.append(readings(1, 2));
+  now += 30_000;
+  ob.append(readings(3, 2));
+  now += 15_500;
+  assert.equal(ob.stats().oldestUnsentAgeS, 45.5);
+  ob.ack(2);
+  assert.equal(ob.stats().oldestUnsentAgeS, 15.5);
+  ob.ack(4);
+  assert.equal(ob.stats().oldestUnsentAgeS, 0);
+  assert.deepEqual(
+    { ...ob.stats(), lastAckTs: 0 },
+    { depth: 0, oldestUnsentAgeS: 0, bytes: 0, dropped: 0, lastSeq: 4, ackedUpTo: 4, lastAckTs: 0 },
+  );
+});
+
+test('byte estimate is rebuilt at open from what is stored', (t) => {
+  const dir = tmp(t);
+  let ob = open(t, dir);
+  ob.append(readings(1, 50));
+  ob.ack(20);
+  const before = ob.stats();
+  ob.close();
+  ob = open(t, dir);
+  assert.deepEqual({ ...ob.stats(), oldestUnsentAgeS: 0 }, { ...before, oldestUnsentAgeS: 0 });
+  assert.ok(before.bytes > 30 * JSON.stringify(reading(1)).length);
+});
+
+test('reopening with other settings keeps the buffer', (t) => {
+  const dir = tmp(t);
+  let ob = open(t, dir, { synchronous: 'NORMAL' });
+  ob.append(readings(1, 300));
+  ob.close();
+  ob = open(t, dir, { synchronous: 'FULL', maxRows: 1_000_000, maxAgeMs: 0 });
+  assert.equal(ob.stats().depth, 300);
+  assert.equal(ob.lastSeq, 300);
+  assert.equal(allSeqs(ob).length, 300);
+  assert.throws(() => Outbox.open({ path: join(dir, 'x.db'), synchronous: 'OFF' as 'FULL' }), /NORMAL or FULL/);
+});
+
+test('export writes every unsent row as telemetry batches plus pending drop notices', (t) => {
+  const dir = tmp(t);
+  const ob = open(t, dir, { maxRows: 1000 });
+  const alerting = Array.from({ length: 1000 }, (_, i) => i === 1);
+  ob.append(readings(1, 1000), alerting);
+  ob.append(readings(1001, 30)); // 1030 > 1000 → down to 990: routine rows 1, 3..41 dropped
+  assert.deepEqual(ob.pendingDrops()[0]?.ranges, [[1, 1], [3, 41]]);
+  ob.ack(1);
+  const unsent = allSeqs(ob);
+  const file = join(dir, 'export.jsonl');
+  const progress: number[] = [];
+  const n = ob.exportUnsent(file, 'gw-hue-01', (done, total) => {
+    assert.equal(total, unsent.length);
+    progress.push(done);
+  }, 200);
+  assert.equal(n, unsent.length);
+  assert.equal(progress.at(-1), unsent.length);
+
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const header = lines.shift()!;
+  assert.equal(header.kind, 'ioc-outbox-export');
+  assert.equal(header.v, 1);
+  assert.equal(header.gw, 'gw-hue-01');
+  assert.equal(header.rows, unsent.length);
+  const exported: number[] = [];
+  const byseq = new Map<number, unknown>();
+  let dropLines = 0;
+  for (const line of lines) {
+    if (line.kind === 'dropped') {
+      assert.ok(validateGatewayEvent(line), validateGatewayEvent.lastError());
+      dropLines++;
+      continue;
+    }
+    assert.ok(validateTelemetryBatch(line), validateTelemetryBatch.lastError());
+    const b = line as TelemetryBatch;
+    assert.ok(batchSeqConsistent(b));
+    assert.ok(b.readings.length <= 200);
+    b.readings.forEach((r, i) => { exported.push(b.seq[0] + i); byseq.set(b.seq[0] + i, r); });
+  }
+  assert.deepEqual(exported, unsent);
+  assert.deepEqual(byseq.get(1030), reading(1030));
+  assert.equal(dropLines, ob.pendingDrops().length);
+  assert.ok(dropLines > 0);
+  assert.equal(ob.stats().depth, unsent.length, 'export removes nothing');
+});

@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateGatewayEvent, validateStatus, validateTelemetryBatch, batchSeqConsistent } from '@ioc/shared';
+import { Backoff } from '../src/uplink/backoff.js';
+import { Lanes, type ReadRun } from '../src/uplink/lanes.js';
+import { NetWatch, networkSignature } from '../src/uplink/netwatch.js';
+import { LWT_PAYLOAD, batchPrefix, droppedPayload, telemetryPayload } from '../src/uplink/payload.js';
+
+test('backoff: full jitter between initialMs and a doubling cap, never above maxMs, reset on success', () => {
+  const lo = new Backoff(100, 1000, () => 0);
+  assert.deepEqual([lo.next(), lo.next(), lo.next()], [100, 100, 100], 'never below initialMs: no busy loop');
+  const hi = new Backoff(100, 1000, () => 1);
+  assert.deepEqual([hi.next(), hi.next(), hi.next(), hi.next(), hi.next(), hi.next()], [100, 200, 400, 800, 1000, 1000]);
+  assert.equal(hi.attempts, 6);
+  hi.reset();
+  assert.equal(hi.next(), 100);
+  const mid = new Backoff(100, 1000, () => 0.5);
+  mid.next();
+  assert.equal(mid.next(), 150, 'uniform within [initial, cap]');
+  for (let i = 0; i < 100; i++) assert.equal(new Backoff(500, 100, Math.random).next(), 500, 'maxMs below initialMs');
+});
+
+test('netwatch calls back on a change of the address set, not on an unchanged poll', async () => {
+  let sig = 'eth0/10.0.0.2';
+  let changes = 0;
+  const w = new NetWatch(() => { changes++; }, 10, () => sig);
+  w.start();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(changes, 0);
+  sig = 'eth0/10.0.0.2,wwan0/100.64.1.7';
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(changes, 1);
+  w.stop();
+  assert.equal(typeof networkSignature(), 'string');
+  assert.equal(networkSignature({ lo: [{ address: '127.0.0.1', internal: true, family: 'IPv4', netmask: '255.0.0.0', mac: '00:00:00:00:00:00', cidr: null }] }), '');
+});
+
+test('payloads: concatenated batch is a valid TelemetryBatch; drop notice and LWT are valid', () => {
+  const bodies = [1, 2, 3].map((i) => JSON.stringify({ dev: 'st-1', metric: 'water_level', value: i / 10, unit: 'm', ts: 1000 + i, q: 'good' }));
+  const batch = JSON.parse(telemetryPayload(batchPrefix('gw-hue-01'), 7, 9, 'backlog', bodies));
+  assert.ok(validateTelemetryBatch(batch), validateTelemetryBatch.lastError());
+  assert.ok(batchSeqConsistent(batch));
+  assert.deepEqual(batch.seq, [7, 9]);
+  assert.equal(batch.lane, 'backlog');
+  assert.equal(batch.readings[2]?.value, 0.3);
+  const drop = JSON.parse(droppedPayload({ ranges: [[1, 4], [9, 9]], count: 5, reason: 'outbox_full', ts: 5 }));
+  assert.ok(validateGatewayEvent(drop), validateGatewayEvent.lastError());
+  const lwt = JSON.parse(LWT_PAYLOAD);
+  assert.ok(validateStatus(lwt));
+  assert.equal(lwt.online, false);
+  assert.throws(() => batchPrefix('GW"x'), /invalid gateway id/);
+});
+
+/** An in-memory outbox stand-in: rows 1..lastSeq minus `gaps`. */
+function reader(gaps: Set<number> = new Set()): ReadRun & { calls: number } {
+  const fn = ((after: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER) => {
+    fn.calls++;
+    let first = after + 1;
+    while (gaps.has(first)) first++;
+    if (first > maxSeq || first > fn.lastSeq) return null;
+    let last = first;
+    while (last + 1 <= Math.min(maxSeq, fn.lastSeq) && last + 1 - first < limit && !gaps.has(last + 1)) last++;
+    return { first, last, bodies: Array.from({ length: last - first + 1 }, () => '{}') };
+  }) as ReadRun & { calls: number; lastSeq: number };
+  fn.calls = 0;
+  fn.lastSeq = 0;
+  return fn;
+}
+
+test('lanes: a short backlog is one live lane; full batches go at once, a partial tail waits for linger', () => {
+  const l = new Lanes(10, 4);
+  const read = reader() as ReturnType<typeof reader> & { lastSeq: number };
+  read.lastSeq = 15;
+  l.plan(0, 15);
+  assert.equal(l.boundary, null);
+  assert.deepEqual(l.next(read, 15, false)?.batch, { lane: 'live', first: 1, last: 10 });
+  assert.equal(l.next(read, 15, false), null, 'partial tail waits');
+  read.lastSeq = 25;
+  assert.deepEqual(l.next(read, 25, false)?.batch, { lane: 'live', first: 11, last: 20 });
+  assert.equal(l.next(read, 25, false), null);
+  assert.deepEqual(l.next(read, 25, true)?.batch, { lane: 'live', first: 21, last: 25 });
+  assert.ok(l.outstanding());
+});
+
+test('lanes: the hub ack (not PUBACK) frees the window when there is no backlog', () => {
+  const l = new Lanes(10, 2);
+  const read = reader() as ReturnType<typeof reader> & { lastSeq: number };
+  read.lastSeq = 100;
+  l.plan(0, 15);
+  read.lastSeq = 15;
+  const a = l.next(read, 15, true)!;
+  l.next(read, 15, true);
+  read.lastSeq = 100;
+  assert.equal(l.next(read, 100, true), null, 'window of 2 full');
+  assert.equal(l.onPuback(a.batch), false, 'PUBACK does not free it');
+  assert.equal(l.next(read, 100, true), null);
+  assert.equal(l.onAck(10), true);
+  assert.deepEqual(l.next(read, 100, true)?.batch, { lane: 'live', first: 16, last: 25 });
+  assert.equal(l.onAck(10), false, 'no progress');
+});
+
+test('lanes: after an outage the newest batch goes first on the live lane, the backlog drains in order', () => {
+  const l = new Lanes(10, 2);
+  const read = reader() as ReturnType<typeof reader> & { lastSeq: number };
+  read.lastSeq = 100;
+  l.plan(30, 100);
+  assert.equal(l.boundary, 90);
+  const order = [];
+  for (let n = l.next(read, 100, false); n; n = l.next(read, 100, false)) order.push(n.batch);
+  assert.deepEqual(order, [
+    { lane: 'live', first: 91, last: 100 },
+    { lane: 'backlog', first: 31, last: 40 },
+    { lane: 'backlog', first: 41, last: 50 },
+  ]);
+  // New live rows keep flowing while the backlog drains: PUBACK releases live batches.
+  read.lastSeq = 130;
+  const live2 = l.next(read, 130, false)!;
+  assert.deepEqual(live2.batch, { lane: 'live', first: 101, last: 110 });
+  assert.equal(l.next(read, 130, false), null, 'both windows full');
+  assert.equal(l.onPuback(order[0]!), true);
+  assert.equal(l.onPuback(live2.batch), true);
+  assert.deepEqual(l.next(read, 130, false)?.batch, { lane: 'live', first: 111, last: 120 });
+  // The backlog window opens on hub acks; the ack only passes B once the backlog is stored.
+  l.onAck(50);
+  assert.deepEqual(l.next(read, 130, false)?.batch, { lane: 'live', first: 121, last: 130 });
+  assert.deepEqual(l.next(read, 130, false)?.batch, { lane: 'backlog', first: 51, last: 60 });
+  assert.deepEqual(l.next(read, 130, false)?.batch, { lane: 'backlog', first: 61, last: 70 });
+  l.onAck(70);
+  assert.deepEqual(l.next(read, 130, false)?.batch, { lane: 'backlog', first: 71, last: 80 });
+  assert.deepEqual(l.next(read, 130, false)?.batch, { lane: 'backlog', first: 81, last: 90 }, 'stops at B');
+  assert.equal(l.next(read, 130, false), null);
+  l.onAck(130);
+  assert.equal(l.boundary, null, 'backlog done');
+  assert.equal(l.outstanding(), false);
+});
+
+test('lanes: rewind resends from ackedUpTo on the lane holding the lowest missing seq', () => {
+  const l = new Lanes(10, 4);
+  const read = reader() as ReturnType<typeof reader> & { lastSeq: number };
+  read.lastSeq = 60;
+  l.plan(0, 60);
+  while (l.next(read, 60, true));
+  l.onAck(20);
+  assert.equal(l.rewind(), 'backlog');
+  assert.deepEqual(l.next(read, 60, true)?.batch, { lane: 'backlog', first: 21, last: 30 });
+  l.onAck(50);
+  assert.equal(l.boundary, null);
+  assert.equal(l.rewind(), 'live');
+  assert.deepEqual(l.next(read, 60, true)?.batch, { lane: 'live', first: 51, last: 60 });
+});
+
+test('lanes: batches never span a gap; rows gone below the cursor are skipped', () => {
+  const l = new Lanes(10, 8);
+  const read = reader(new Set([5, 6, 13])) as ReturnType<typeof reader> & { lastSeq: number };
+  read.lastSeq = 20;
+  l.plan(0, 20);
+  const got = [];
+  for (let n = l.next(read, 20, true); n; n = l.next(read, 20, true)) got.push([n.run.first, n.run.last]);
+  assert.deepEqual(got, [[1, 4], [7, 12], [14, 20]]);
+});

@@ -1,0 +1,85 @@
+/**
+ * GET /api/v1/gateways            every registered gateway: online, last seen, the hub's upTo,
+ *                                 counts (stored, duplicates, dropped, quarantined), last status
+ * GET /api/v1/gateways/:id        one of them
+ * GET /api/v1/gateways/:id/seqs   seqs of the readings stored for it (accounting checks)
+ * GET /api/v1/gateways/:id/quarantine   readings the hub refused, with the cause
+ */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { GATEWAY_ID_PATTERN } from '@ioc/shared';
+import type { GatewayEntry } from '../config/schema.js';
+import type { ApiDeps, ApiPluginOptions } from './types.js';
+
+export function gatewayView(deps: ApiDeps, g: GatewayEntry) {
+  const stats = deps.store.gatewayStats(g.id);
+  const state = deps.store.gatewayState(g.id);
+  const status = state?.status ?? null;
+  return {
+    id: g.id,
+    name: g.name ?? null,
+    communeCode: g.communeCode ?? null,
+    devices: deps.registry.devicesOf(g.id).length,
+    online: state?.online ?? false,
+    lastSeen: state?.lastSeen ?? null,
+    upTo: stats.upTo,
+    stored: stats.stored,
+    duplicates: stats.duplicates,
+    dropped: stats.dropped,
+    quarantined: stats.quarantined,
+    /** Accounted seq ranges beyond upTo show the gaps the hub is waiting for. */
+    accountedRanges: stats.ranges.slice(0, 50),
+    outbox: status?.outbox ?? null,
+    link: status?.link ?? null,
+    status,
+    statusAt: state?.statusAt ?? null,
+  };
+}
+
+const IdParams = Type.Object({ id: Type.String({ pattern: GATEWAY_ID_PATTERN }) }, { additionalProperties: false });
+
+export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (app, { deps }) => {
+  const notFound = (id: string) => ({ error: 'not_found' as const, message: `gateway "${id}" is not in the registry` });
+
+  app.get('/gateways', async () => ({ gateways: [...deps.registry.gateways.values()].map((g) => gatewayView(deps, g)) }));
+
+  app.get('/gateways/:id', { schema: { params: IdParams } }, async (req, reply) => {
+    const g = deps.registry.gateways.get(req.params.id);
+    if (!g) return reply.code(404).send(notFound(req.params.id));
+    return { gateway: gatewayView(deps, g) };
+  });
+
+  app.get(
+    '/gateways/:id/seqs',
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            after: Type.Optional(Type.Integer({ minimum: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      if (!deps.registry.gateways.has(req.params.id)) return reply.code(404).send(notFound(req.params.id));
+      const seqs = deps.store.storedSeqs(req.params.id, req.query.after ?? 0, req.query.limit ?? 1_000_000);
+      return { gw: req.params.id, seqs };
+    },
+  );
+
+  app.get(
+    '/gateways/:id/quarantine',
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+      },
+    },
+    async (req, reply) => {
+      if (!deps.registry.gateways.has(req.params.id)) return reply.code(404).send(notFound(req.params.id));
+      return { gw: req.params.id, quarantine: deps.store.quarantined(req.params.id, req.query.limit ?? 100) };
+    },
+  );
+};

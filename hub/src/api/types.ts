@@ -1,0 +1,26 @@
+/** What the API plugins read from the hub. */
+import type { Logger } from '@ioc/shared';
+import type { FastifyInstance, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AlertEngine } from '../alerts/engine.js';
+import type { Registry } from '../config/registry.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Store } from '../store/types.js';
+
+export interface ApiDeps {
+  store: Store;
+  registry: Registry;
+  alerts: AlertEngine;
+  metrics: HubMetrics;
+  logger: Logger;
+  version: string;
+  startedAt: number;
+  brokerClients(): number;
+  now?: () => number;
+}
+
+export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface ApiPluginOptions {
+  deps: ApiDeps;
+}

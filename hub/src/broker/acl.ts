@@ -1,0 +1,126 @@
+/**
+ * The broker's access control, in one module that the aedes hooks call (aedes' extension points:
+ * authenticate, authorizePublish, authorizeSubscribe).
+ *
+ * - connect: mutual TLS already proved the certificate chains to our CA; here its CN must equal
+ *   the MQTT clientId and be a registered gateway.
+ * - publish: a gateway publishes only on its own topics of the kinds gateways publish
+ *   (PUBLISHED_BY in shared/topics.ts), within the payload limit; only status may be retained.
+ * - subscribe: a gateway subscribes only to its own topics of the kinds the hub publishes.
+ *
+ * MQTT 3.1.1 has no negative PUBACK: a refused PUBLISH closes the connection (MQTT-3.3.5-2), a
+ * refused SUBSCRIBE gets the failure return code 0x80. Every refusal is logged and counted.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { AedesOptions, Client, PublishPacket, Subscription } from 'aedes';
+import { PUBLISHED_BY, parseGatewayTopic, type Logger } from '@ioc/shared';
+import type { HubMetrics } from '../metrics.js';
+import { rateLimitedLog } from '../util/rate-limited-log.js';
+
+export type ConnectRefusal = 'no_certificate' | 'cn_mismatch' | 'unknown_gateway';
+export type PublishRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'hub_topic' | 'oversize' | 'no_client';
+export type SubscribeRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'gateway_topic' | 'wildcard';
+
+export interface AclOptions {
+  isGateway(id: string): boolean;
+  maxPayloadBytes: number;
+  logger: Logger;
+  metrics: Pick<HubMetrics, 'brokerRefused' | 'rejected'>;
+}
+
+/** The decisions, free of aedes: null = allowed, otherwise the reason. */
+export function checkConnect(isGateway: (id: string) => boolean, clientId: string, certCN: string | undefined): ConnectRefusal | null {
+  if (!certCN) return 'no_certificate';
+  if (certCN !== clientId) return 'cn_mismatch';
+  if (!isGateway(clientId)) return 'unknown_gateway';
+  return null;
+}
+
+export function checkPublish(clientId: string, topic: string, size: number, maxPayloadBytes: number): PublishRefusal | null {
+  const t = parseGatewayTopic(topic);
+  if (!t) return 'not_a_gateway_topic';
+  if (t.gw !== clientId) return 'foreign_topic';
+  if (PUBLISHED_BY[t.kind] !== 'gateway') return 'hub_topic';
+  if (size > maxPayloadBytes) return 'oversize';
+  return null;
+}
+
+export function checkSubscribe(clientId: string, filter: string): SubscribeRefusal | null {
+  if (filter.includes('+') || filter.includes('#')) return 'wildcard';
+  const t = parseGatewayTopic(filter);
+  if (!t) return 'not_a_gateway_topic';
+  if (t.gw !== clientId) return 'foreign_topic';
+  if (PUBLISHED_BY[t.kind] !== 'hub') return 'gateway_topic';
+  return null;
+}
+
+/** CN of the client certificate on a mutual-TLS connection (undefined when there is none). */
+export function peerCommonName(conn: unknown): string | undefined {
+  const sock = conn as Partial<TLSSocket>;
+  if (typeof sock.getPeerCertificate !== 'function' || sock.authorized !== true) return undefined;
+  const cert = sock.getPeerCertificate();
+  const cn = (cert?.subject as { CN?: string | string[] } | undefined)?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
+function remote(client: Client | null): string | undefined {
+  const sock = client?.conn as Partial<TLSSocket> | undefined;
+  return sock?.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort}` : undefined;
+}
+
+/** Errors the ACL hands to aedes; already logged and counted here (the broker's clientError skips them). */
+export function refusal(message: string): Error & { aclRefusal: true } {
+  return Object.assign(new Error(message), { aclRefusal: true as const });
+}
+
+export function isAclRefusal(err: unknown): boolean {
+  return (err as { aclRefusal?: boolean } | null)?.aclRefusal === true;
+}
+
+export type AclHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>;
+
+export function createAcl(opts: AclOptions): AclHooks {
+  const log = rateLimitedLog(opts.logger);
+  const { brokerRefused, rejected } = opts.metrics;
+
+  const authenticate: AclHooks['authenticate'] = (client, _username, _password, done) => {
+    const cn = peerCommonName(client.conn);
+    const reason = checkConnect(opts.isGateway, client.id, cn);
+    if (!reason) return done(null, true);
+    brokerRefused.inc({ action: 'connect', reason });
+    log(`connect:${reason}`, 'warn', { clientId: client.id, cn, remote: remote(client), reason }, 'MQTT connection refused');
+    // 5 = not authorized (MQTT 3.1.1 CONNACK return code).
+    done(Object.assign(refusal(`connection refused: ${reason}`), { returnCode: 5 }) as Parameters<typeof done>[0], false);
+  };
+
+  const authorizePublish: AclHooks['authorizePublish'] = (client, packet: PublishPacket, done) => {
+    const size = packet.payload?.length ?? 0;
+    if (!client) {
+      // aedes replays a will left by a client of an earlier broker instance: only a status LWT.
+      if (parseGatewayTopic(packet.topic)?.kind === 'status' && size <= opts.maxPayloadBytes) return done(null);
+      brokerRefused.inc({ action: 'publish', reason: 'no_client' });
+      return done(refusal('publish refused: no_client'));
+    }
+    const reason = checkPublish(client.id, packet.topic, size, opts.maxPayloadBytes);
+    if (!reason) {
+      // Only the status is a retained message; anything else retained would pile up in the broker.
+      if (packet.retain && parseGatewayTopic(packet.topic)?.kind !== 'status') packet.retain = false;
+      return done(null);
+    }
+    brokerRefused.inc({ action: 'publish', reason });
+    if (reason === 'oversize') rejected.inc({ reason: 'oversize' });
+    log(`publish:${reason}:${client.id}`, 'warn', { clientId: client.id, topic: packet.topic, bytes: size, max: opts.maxPayloadBytes, reason }, 'MQTT publish refused; closing the connection');
+    done(refusal(`publish refused: ${reason}`));
+  };
+
+  const authorizeSubscribe: AclHooks['authorizeSubscribe'] = (client, sub: Subscription, done) => {
+    const reason = checkSubscribe(client.id, sub.topic);
+    if (!reason) return done(null, { ...sub, qos: sub.qos > 1 ? 1 : sub.qos });
+    brokerRefused.inc({ action: 'subscribe', reason });
+    log(`subscribe:${reason}:${client.id}`, 'warn', { clientId: client.id, filter: sub.topic, reason }, 'MQTT subscription refused');
+    // null subscription: SUBACK with the failure code, the connection stays up.
+    done(null, null);
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe };
+}

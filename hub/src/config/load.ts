@@ -1,0 +1,86 @@
+/** Loads and checks hub.yaml; a bad file fails fast with a ConfigError naming the key. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ConfigError, compile, parseConfig, type Validator } from '@ioc/shared';
+import { HubConfigSchema, type HubConfig, type ResolvedHubConfig } from './schema.js';
+
+let validator: Validator<ResolvedHubConfig> | undefined;
+
+/** Checks a schema cannot express; each problem names its key. */
+function semanticProblems(c: ResolvedHubConfig): string[] {
+  const problems: string[] = [];
+  const gateways = new Set<string>();
+  c.registry.gateways.forEach((g, i) => {
+    if (gateways.has(g.id)) problems.push(`registry.gateways.${i}.id: duplicate gateway id "${g.id}"`);
+    gateways.add(g.id);
+  });
+  const devices = new Set<string>();
+  c.registry.devices.forEach((d, i) => {
+    const key = `registry.devices.${i}`;
+    if (devices.has(d.id)) problems.push(`${key}.id: duplicate device id "${d.id}"`);
+    devices.add(d.id);
+    if (!gateways.has(d.gateway)) {
+      problems.push(`${key}.gateway: unknown gateway "${d.gateway}" (not listed in registry.gateways)`);
+    }
+    const a = d.alarmLevels;
+    if (a && !(a.bd1 < a.bd2 && a.bd2 < a.bd3)) {
+      problems.push(
+        `${key}.alarmLevels: alarm levels must be increasing (bd1 < bd2 < bd3), got bd1=${a.bd1}, bd2=${a.bd2}, bd3=${a.bd3}`,
+      );
+    }
+  });
+  return problems;
+}
+
+function resolvePaths(c: ResolvedHubConfig, configDir: string): ResolvedHubConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
+  return {
+    ...c,
+    hub: { ...c.hub, dataDir: abs(c.hub.dataDir) },
+    mqtt: { ...c.mqtt, ...(c.mqtt.tls ? { tls: { ca: abs(c.mqtt.tls.ca), cert: abs(c.mqtt.tls.cert), key: abs(c.mqtt.tls.key) } } : {}) },
+  };
+}
+
+function checkFiles(c: ResolvedHubConfig, file: string): void {
+  if (!c.mqtt.tls) return;
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const p = c.mqtt.tls[k];
+    if (!existsSync(p)) throw new ConfigError(file, `mqtt.tls.${k}: file not found: ${p}`);
+  }
+}
+
+/**
+ * Validates a config object (from a file or built in code), fills defaults and resolves relative
+ * paths against `configDir`. The input is not modified.
+ */
+export function resolveHubConfig(input: HubConfig, configDir: string, file = '(config)'): ResolvedHubConfig {
+  validator ??= compile(HubConfigSchema);
+  const doc = structuredClone(input) as unknown;
+  if (!validator(doc)) throw new ConfigError(file, validator.lastError());
+  const problems = semanticProblems(doc);
+  if (problems.length) throw new ConfigError(file, problems.join('; '));
+  const resolved = resolvePaths(doc, configDir);
+  checkFiles(resolved, file);
+  return resolved;
+}
+
+export interface LoadedHubConfig {
+  config: ResolvedHubConfig;
+  /** The config file's folder: relative paths in the file are resolved against it. */
+  configDir: string;
+}
+
+export function parseHubConfig(text: string, configDir: string, file = 'hub.yaml'): LoadedHubConfig {
+  const raw = parseConfig(text, HubConfigSchema, file);
+  return { config: resolveHubConfig(raw, configDir, file), configDir };
+}
+
+export function loadHubConfig(path: string): LoadedHubConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseHubConfig(text, dirname(resolve(path)), path);
+}

@@ -1,0 +1,18 @@
+/** The registry of gateways and devices from hub.yaml, indexed for the hot path. */
+import type { DeviceEntry, GatewayEntry, ResolvedHubConfig } from './schema.js';
+
+export interface Registry {
+  readonly gateways: ReadonlyMap<string, GatewayEntry>;
+  readonly devices: ReadonlyMap<string, DeviceEntry>;
+  devicesOf(gw: string): DeviceEntry[];
+}
+
+export function buildRegistry(registry: ResolvedHubConfig['registry']): Registry {
+  const gateways = new Map(registry.gateways.map((g) => [g.id, g]));
+  const devices = new Map(registry.devices.map((d) => [d.id, d]));
+  return {
+    gateways,
+    devices,
+    devicesOf: (gw) => registry.devices.filter((d) => d.gateway === gw),
+  };
+}

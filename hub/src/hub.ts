@@ -1,0 +1,175 @@
+/**
+ * The hub in one process: embedded MQTT broker (aedes, mutual TLS) → ingest → SQLite store →
+ * alert engine → HTTP API. `startHub` wires the parts and returns a handle to close them.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
+import { AlertEngine } from './alerts/engine.js';
+import { floodLevelRule } from './alerts/rules/flood-level.js';
+import { startApi, type RunningApi } from './api/server.js';
+import { InProcessBus } from './broker/in-process-bus.js';
+import { startBroker, type EmbeddedBroker } from './broker/server.js';
+import { resolveHubConfig } from './config/load.js';
+import { buildRegistry } from './config/registry.js';
+import type { HubConfig, ResolvedHubConfig } from './config/schema.js';
+import { createAdmission } from './ingest/admission.js';
+import { startIngest } from './ingest/index.js';
+import { LiveFeed } from './live.js';
+import { createHubMetrics, type HubMetrics } from './metrics.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import { VERSION } from './version.js';
+
+export interface Hub {
+  /** Ports actually bound (config may ask for 0). */
+  mqttPort: number;
+  httpPort: number;
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080/api/v1 */
+  apiUrl: string;
+  /** The demo PKI's files (null when mqtt.tls names the certificate files). */
+  pki: PkiPaths | null;
+  pkiDir: string | null;
+  store: Store;
+  alerts: AlertEngine;
+  live: LiveFeed;
+  metrics: HubMetrics;
+  config: ResolvedHubConfig;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface StartHubOptions {
+  logger?: Logger;
+  /** Relative paths in the config are resolved against this folder (default: the working directory). */
+  configDir?: string;
+}
+
+function urlHost(host: string): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return h.includes(':') ? `[${h}]` : h;
+}
+
+export async function startHub(config: HubConfig, opts: StartHubOptions = {}): Promise<Hub> {
+  const cfg = resolveHubConfig(config, opts.configDir ?? process.cwd());
+  const logger = opts.logger ?? createLogger({ name: 'ioc-hub', ...(cfg.log.level ? { level: cfg.log.level } : {}) });
+  const startedAt = Date.now();
+  const registry = buildRegistry(cfg.registry);
+  const dataDir = cfg.hub.dataDir;
+
+  let pki: PkiPaths | null = null;
+  let pkiDir: string | null = null;
+  let tls: { ca: Buffer; cert: Buffer; key: Buffer };
+  if (cfg.mqtt.tls) {
+    tls = { ca: readFileSync(cfg.mqtt.tls.ca), cert: readFileSync(cfg.mqtt.tls.cert), key: readFileSync(cfg.mqtt.tls.key) };
+  } else {
+    pkiDir = join(dataDir, 'pki');
+    pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys()] });
+    tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
+    logger.info(
+      { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
+      'demo PKI in use (no mqtt.tls configured): copy ca.crt and clients/{gateway}.crt/.key to each gateway',
+    );
+  }
+
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const runCleanups = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping the hub');
+      }
+    }
+  };
+
+  try {
+    const store = openSqliteStore({ path: join(dataDir, 'hub.db'), admit: createAdmission(registry) });
+    cleanups.push(() => store.close());
+    // The embedded broker has no client yet: any online flag in the database is stale.
+    store.markAllOffline();
+
+    const metrics = createHubMetrics();
+    const live = new LiveFeed(logger);
+    const alerts = new AlertEngine({
+      store,
+      registry,
+      rules: [floodLevelRule({ hysteresisM: cfg.alerts.hysteresisM })],
+      logger: logger.child({ area: 'alerts' }),
+    });
+    alerts.on('change', (c) => {
+      metrics.alertEvents.inc({ rule: c.alert.rule, kind: c.event.kind });
+      live.publish('alert', c);
+    });
+    alerts.start();
+
+    const broker: EmbeddedBroker = await startBroker({
+      host: cfg.mqtt.host,
+      port: cfg.mqtt.port,
+      tls,
+      isGateway: (id) => registry.gateways.has(id),
+      maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      logger: logger.child({ area: 'broker' }),
+      metrics,
+    });
+    cleanups.push(() => broker.close());
+
+    const bus = new InProcessBus(broker.aedes, logger);
+    cleanups.push(() => bus.close());
+    const ingest = await startIngest({
+      bus,
+      store,
+      registry,
+      alerts,
+      live,
+      metrics,
+      logger: logger.child({ area: 'ingest' }),
+      maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+    });
+    // A gateway that (re)subscribes to its ack topic learns the hub's high-water mark at once.
+    broker.aedes.on('subscribe', (subs, client) => {
+      if (!client || !registry.gateways.has(client.id)) return;
+      const ackTopic = gatewayTopic(client.id, 'ack');
+      if (subs.some((s) => s.topic === ackTopic && (s.qos as number) !== 128)) ingest.publishAck(client.id, store.upTo(client.id));
+    });
+
+    metrics.bindState({
+      gateways: () =>
+        [...registry.gateways.keys()].map((gw) => {
+          const st = store.gatewayState(gw);
+          return { gw, online: st?.online ?? false, upTo: store.upTo(gw), outbox: st?.status?.outbox };
+        }),
+      brokerClients: () => broker.connectedClients(),
+      unresolvedAlerts: () => store.alerts.unresolvedByLevel(),
+    });
+
+    const api: RunningApi = await startApi(
+      { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients() },
+      { host: cfg.http.host, port: cfg.http.port },
+    );
+    cleanups.push(() => api.close());
+
+    let closing: Promise<void> | undefined;
+    return {
+      mqttPort: broker.port,
+      httpPort: api.port,
+      apiUrl: `http://${urlHost(cfg.http.host)}:${api.port}/api/v1`,
+      pki,
+      pkiDir,
+      store,
+      alerts,
+      live,
+      metrics,
+      config: cfg,
+      logger,
+      close() {
+        // Order (reverse of start): HTTP, ingest subscriptions, broker (clients), database.
+        closing ??= runCleanups();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}

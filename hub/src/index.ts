@@ -1,0 +1,20 @@
+/** Public API of the hub package. */
+export { startHub, type Hub, type StartHubOptions } from './hub.js';
+export { VERSION } from './version.js';
+export * from './config/schema.js';
+export { loadHubConfig, parseHubConfig, resolveHubConfig, type LoadedHubConfig } from './config/load.js';
+export { buildRegistry, type Registry } from './config/registry.js';
+export type * from './store/types.js';
+export { SqliteStore, openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
+export { contiguousUpTo, mergeRange, subtractRanges, type Range } from './store/ranges.js';
+export { AlertEngine, AlertActionError, type AlertEngineOptions } from './alerts/engine.js';
+export type { AlertRule, AlertView, AlertChange, AlertHistoryEntry, LocalizedText } from './alerts/types.js';
+export { floodLevelRule, floodLevel, FLOOD_LEVEL_RULE, FLOOD_METRIC } from './alerts/rules/flood-level.js';
+export { LiveFeed, type LiveEvents } from './live.js';
+export { createHubMetrics, type HubMetrics } from './metrics.js';
+export type { Bus, BusHandler, PublishOptions } from './broker/bus.js';
+export { InProcessBus } from './broker/in-process-bus.js';
+export { checkConnect, checkPublish, checkSubscribe } from './broker/acl.js';
+export { createAdmission } from './ingest/admission.js';
+export { importOutboxExport, type ImportSummary, type ImportOptions } from './import/outbox-export.js';
+export { buildApi, startApi, API_PREFIX } from './api/server.js';

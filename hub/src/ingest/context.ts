@@ -1,0 +1,35 @@
+/** What every ingest handler gets: the store, the rules, the way back to the gateway, counters. */
+import type { Logger } from '@ioc/shared';
+import type { AlertEngine } from '../alerts/engine.js';
+import type { Registry } from '../config/registry.js';
+import type { LiveFeed } from '../live.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Store } from '../store/types.js';
+
+/** Bounded label set of ioc_hub_rejected_total. */
+export type RejectReason =
+  | 'malformed_json'
+  | 'schema'
+  | 'seq_mismatch'
+  | 'gw_mismatch'
+  | 'oversize'
+  | 'unknown_gateway'
+  | 'unknown_topic'
+  | 'invalid_range'
+  | 'store_error'
+  | 'internal_error';
+
+export interface IngestContext {
+  store: Store;
+  registry: Registry;
+  alerts: AlertEngine;
+  live: LiveFeed;
+  metrics: HubMetrics;
+  logger: Logger;
+  maxPayloadBytes: number;
+  now(): number;
+  /** Counts and logs (rate-limited) a refused message; the process carries on. */
+  reject(reason: RejectReason, gw: string | null, detail: string): void;
+  /** Publishes `{upTo}` QoS 1 to ioc/v1/{gw}/ack. Call only after the state it reports is committed. */
+  publishAck(gw: string, upTo: number): void;
+}

@@ -1,0 +1,82 @@
+/**
+ * Ingest: subscribes to what gateways publish and dispatches by topic kind to one handler per
+ * message kind (./handlers, as in aedes' lib/handlers). A handler never throws into the broker:
+ * a refused message is counted (ioc_hub_rejected_total{reason}) and logged, rate-limited.
+ */
+import { gatewayTopic, gatewayTopicFilter, parseGatewayTopic, type GatewayTopicKind, type Logger } from '@ioc/shared';
+import type { AlertEngine } from '../alerts/engine.js';
+import type { Bus } from '../broker/bus.js';
+import type { Registry } from '../config/registry.js';
+import type { LiveFeed } from '../live.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Store } from '../store/types.js';
+import { rateLimitedLog } from '../util/rate-limited-log.js';
+import type { IngestContext } from './context.js';
+import { handleEvents } from './handlers/events.js';
+import { handleStatus } from './handlers/status.js';
+import { handleTelemetry } from './handlers/telemetry.js';
+
+export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;
+
+export const HANDLERS: Partial<Record<GatewayTopicKind, Handler>> = {
+  telemetry: handleTelemetry,
+  status: handleStatus,
+  events: handleEvents,
+};
+
+export interface IngestOptions {
+  bus: Bus;
+  store: Store;
+  registry: Registry;
+  alerts: AlertEngine;
+  live: LiveFeed;
+  metrics: HubMetrics;
+  logger: Logger;
+  maxPayloadBytes: number;
+  now?: () => number;
+}
+
+export function createIngestContext(opts: IngestOptions): IngestContext {
+  const log = rateLimitedLog(opts.logger);
+  return {
+    store: opts.store,
+    registry: opts.registry,
+    alerts: opts.alerts,
+    live: opts.live,
+    metrics: opts.metrics,
+    logger: opts.logger,
+    maxPayloadBytes: opts.maxPayloadBytes,
+    now: opts.now ?? Date.now,
+    reject(reason, gw, detail) {
+      opts.metrics.rejected.inc({ reason });
+      log(`reject:${reason}:${gw ?? ''}`, 'warn', { gw, reason, detail: detail.slice(0, 300) }, 'message rejected');
+    },
+    publishAck(gw, upTo) {
+      opts.bus
+        .publish(gatewayTopic(gw, 'ack'), JSON.stringify({ upTo }), { qos: 1, retain: false })
+        .catch((err: unknown) => opts.logger.error({ err, gw, upTo }, 'publishing the ack failed'));
+    },
+  };
+}
+
+export function dispatch(ctx: IngestContext, topic: string, payload: Buffer): void {
+  const t = parseGatewayTopic(topic);
+  if (!t) return ctx.reject('unknown_topic', null, topic);
+  const handler = HANDLERS[t.kind];
+  if (!handler) return;
+  try {
+    handler(ctx, t.gw, payload);
+  } catch (err) {
+    ctx.logger.error({ err, topic }, 'ingest handler failed');
+    ctx.metrics.rejected.inc({ reason: 'internal_error' });
+  }
+}
+
+/** Subscribes the handlers on the bus; returns the context (for acks published from elsewhere). */
+export async function startIngest(opts: IngestOptions): Promise<IngestContext> {
+  const ctx = createIngestContext(opts);
+  for (const kind of Object.keys(HANDLERS) as GatewayTopicKind[]) {
+    await opts.bus.subscribe(gatewayTopicFilter(kind), (topic, payload) => dispatch(ctx, topic, payload));
+  }
+  return ctx;
+}

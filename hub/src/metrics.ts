@@ -1,0 +1,101 @@
+/** Prometheus metrics of one hub (its own registry, so several hubs can live in one process). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GatewayGaugeSource {
+  gw: string;
+  online: boolean;
+  upTo: number;
+  outbox?: { depth: number; oldestUnsentAgeS: number; bytes: number; dropped: number } | undefined;
+}
+
+export interface StateSources {
+  gateways(): GatewayGaugeSource[];
+  brokerClients(): number;
+  unresolvedAlerts(): Array<{ level: number; count: number }>;
+}
+
+export interface HubMetrics {
+  registry: Registry;
+  readingsStored: Counter<'gw'>;
+  duplicates: Counter<'gw'>;
+  quarantined: Counter<'gw' | 'cause'>;
+  /** Seqs the gateways reported as deleted unsent. */
+  droppedReported: Counter<'gw'>;
+  /** Inbound messages refused, by reason (malformed_json, schema, seq_mismatch, gw_mismatch, oversize, …). */
+  rejected: Counter<'reason'>;
+  /** Broker-level refusals: connect, publish, subscribe. */
+  brokerRefused: Counter<'action' | 'reason'>;
+  ingestSeconds: Histogram<'kind'>;
+  alertEvents: Counter<'rule' | 'kind'>;
+  /** Wires the gauges that are read from the hub's state at scrape time. */
+  bindState(sources: StateSources): void;
+}
+
+export function createHubMetrics(): HubMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry, prefix: 'ioc_hub_' });
+  let sources: StateSources | undefined;
+
+  const m: HubMetrics = {
+    registry,
+    readingsStored: new Counter({ name: 'ioc_hub_readings_stored_total', help: 'Readings stored (new seqs only)', labelNames: ['gw'], registers }),
+    duplicates: new Counter({ name: 'ioc_hub_readings_duplicate_total', help: 'Readings received again for a seq already accounted', labelNames: ['gw'], registers }),
+    quarantined: new Counter({ name: 'ioc_hub_readings_quarantined_total', help: 'Readings accounted but kept in quarantine (unknown device/metric, wrong gateway, unit or value kind)', labelNames: ['gw', 'cause'], registers }),
+    droppedReported: new Counter({ name: 'ioc_hub_readings_dropped_total', help: 'Seqs a gateway reported as deleted unsent (outbox full or too old)', labelNames: ['gw'], registers }),
+    rejected: new Counter({ name: 'ioc_hub_rejected_total', help: 'Inbound messages refused, by reason', labelNames: ['reason'], registers }),
+    brokerRefused: new Counter({ name: 'ioc_hub_broker_refused_total', help: 'Broker refusals (connect, publish, subscribe) by reason', labelNames: ['action', 'reason'], registers }),
+    ingestSeconds: new Histogram({
+      name: 'ioc_hub_ingest_batch_seconds',
+      help: 'Time from receiving a message to its durable write and ack, by message kind',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    alertEvents: new Counter({ name: 'ioc_hub_alert_events_total', help: 'Alert episode events by rule and kind', labelNames: ['rule', 'kind'], registers }),
+    bindState(s) {
+      sources = s;
+    },
+  };
+
+  const perGateway = (name: string, help: string, pick: (g: GatewayGaugeSource) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['gw'],
+      registers,
+      collect() {
+        this.reset();
+        for (const g of sources?.gateways() ?? []) {
+          const v = pick(g);
+          if (v !== undefined) this.set({ gw: g.gw }, v);
+        }
+      },
+    });
+  perGateway('ioc_hub_gateway_online', '1 when the gateway is connected and reported online', (g) => (g.online ? 1 : 0));
+  perGateway('ioc_hub_gateway_ack_upto', "The hub's contiguous high-water mark (ack upTo) per gateway", (g) => g.upTo);
+  perGateway('ioc_hub_gateway_outbox_depth', 'Unsent readings in the gateway outbox (last status)', (g) => g.outbox?.depth);
+  perGateway('ioc_hub_gateway_outbox_oldest_unsent_age_seconds', 'Age of the oldest unsent reading (last status)', (g) => g.outbox?.oldestUnsentAgeS);
+  perGateway('ioc_hub_gateway_outbox_bytes', 'Outbox size on the gateway (last status)', (g) => g.outbox?.bytes);
+  perGateway('ioc_hub_gateway_outbox_dropped', 'Readings the gateway outbox dropped so far (last status)', (g) => g.outbox?.dropped);
+
+  new Gauge({
+    name: 'ioc_hub_broker_clients',
+    help: 'MQTT clients connected to the embedded broker',
+    registers,
+    collect() {
+      this.set(sources?.brokerClients() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ioc_hub_alerts_open',
+    help: 'Alerts not yet resolved (open or acknowledged), by current level (0 = condition cleared)',
+    labelNames: ['level'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { level, count } of sources?.unresolvedAlerts() ?? []) this.set({ level: String(level) }, count);
+    },
+  });
+  return m;
+}

@@ -1,0 +1,705 @@
+/**
+ * SQLite store (better-sqlite3): one file {dataDir}/hub.db, WAL, synchronous NORMAL. In WAL mode
+ * NORMAL keeps every committed transaction across a crash of the process (kill -9); only a power
+ * loss or OS crash can roll back the last few commits, and then the gateway still holds those
+ * readings (they were acknowledged only after the commit) — unless the ack already reached it.
+ *
+ * Accounting: gw_ranges holds, per gateway, the merged seq ranges that are accounted for (stored,
+ * quarantined or reported dropped). It is cached in memory and re-read when another connection
+ * (e.g. `ioc-hub import` while the hub runs) has committed, detected by PRAGMA data_version.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { metricDef, type DeviceEvent, type Reading, type SeqRange, type Status } from '@ioc/shared';
+import { contiguousUpTo, mergeRange, subtractRanges, type Range } from './ranges.js';
+import type {
+  Admit,
+  AlertCursor,
+  AlertEventRecord,
+  AlertFilter,
+  AlertRecord,
+  AlertStore,
+  Bucket,
+  DeviceEventRow,
+  DropResult,
+  GatewayState,
+  GatewayStats,
+  LatestValue,
+  QuarantineCause,
+  QuarantineRow,
+  ReadingRow,
+  ReadingsQuery,
+  ReadingsResult,
+  Store,
+  StoredReading,
+  WriteResult,
+} from './types.js';
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE readings (
+      gw TEXT NOT NULL, seq INTEGER NOT NULL, dev TEXT NOT NULL, metric TEXT NOT NULL,
+      ts INTEGER NOT NULL, value REAL, q TEXT NOT NULL, reason TEXT,
+      PRIMARY KEY (gw, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX readings_dev_metric_ts ON readings (dev, metric, ts);
+
+    CREATE TABLE gw_ranges (
+      gw TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+      PRIMARY KEY (gw, first)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE gw_stats (
+      gw TEXT PRIMARY KEY,
+      stored INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0,
+      dropped INTEGER NOT NULL DEFAULT 0, quarantined INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE dropped (
+      id INTEGER PRIMARY KEY, gw TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+      reason TEXT NOT NULL, received_at INTEGER NOT NULL
+    );
+
+    CREATE TABLE quarantine (
+      gw TEXT NOT NULL, seq INTEGER NOT NULL, dev TEXT NOT NULL, metric TEXT NOT NULL,
+      ts INTEGER NOT NULL, cause TEXT NOT NULL, reading TEXT NOT NULL, received_at INTEGER NOT NULL,
+      PRIMARY KEY (gw, seq)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE latest (
+      dev TEXT NOT NULL, metric TEXT NOT NULL, gw TEXT NOT NULL, seq INTEGER NOT NULL,
+      ts INTEGER NOT NULL, value REAL, q TEXT NOT NULL, reason TEXT,
+      PRIMARY KEY (dev, metric)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE gateways (
+      gw TEXT PRIMARY KEY, online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER,
+      status TEXT, status_at INTEGER
+    );
+
+    CREATE TABLE device_events (
+      id INTEGER PRIMARY KEY, gw TEXT NOT NULL, dev TEXT NOT NULL, ts INTEGER NOT NULL,
+      event TEXT NOT NULL, detail TEXT, received_at INTEGER NOT NULL
+    );
+    CREATE INDEX device_events_dev ON device_events (dev, ts);
+
+    CREATE TABLE alerts (
+      id INTEGER PRIMARY KEY, dev TEXT NOT NULL, metric TEXT NOT NULL, rule TEXT NOT NULL,
+      level INTEGER NOT NULL, max_level INTEGER NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+      active INTEGER NOT NULL,
+      opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, cleared_at INTEGER,
+      acknowledged_by TEXT, acknowledged_at INTEGER, resolved_by TEXT, resolved_at INTEGER,
+      note TEXT, last_value REAL
+    );
+    CREATE INDEX alerts_dev ON alerts (dev, id);
+    CREATE INDEX alerts_state ON alerts (state, id);
+    CREATE INDEX alerts_active ON alerts (active) WHERE active = 1;
+
+    CREATE TABLE alert_events (
+      id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id),
+      ts INTEGER NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('raised', 'escalated', 'deescalated', 'cleared', 'acknowledged', 'resolved')),
+      level INTEGER NOT NULL, value REAL, by TEXT, note TEXT
+    );
+    CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
+
+    CREATE TABLE alert_cursors (
+      rule TEXT NOT NULL, dev TEXT NOT NULL, metric TEXT NOT NULL, last_ts INTEGER NOT NULL,
+      PRIMARY KEY (rule, dev, metric)
+    ) WITHOUT ROWID;
+  `,
+};
+
+export interface SqliteStoreOptions {
+  /** Database file, e.g. {dataDir}/hub.db (its folder is created). */
+  path: string;
+  /** Which readings may be stored; the others are quarantined. Default: store everything. */
+  admit?: Admit;
+  /** Milliseconds between persisting a gateway's last-seen time (default 5000). */
+  touchIntervalMs?: number;
+}
+
+interface Counters {
+  stored: number;
+  duplicates: number;
+  dropped: number;
+  quarantined: number;
+}
+
+const zero = (): Counters => ({ stored: 0, duplicates: 0, dropped: 0, quarantined: 0 });
+
+function toDb(value: Reading['value']): number | null {
+  if (value === null) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+/** Booleans are stored as 0/1; the catalog's metric kind maps them back. */
+function fromDb(metric: string, value: number | null): number | boolean | null {
+  if (value === null) return null;
+  return metricDef(metric)?.kind === 'boolean' ? value !== 0 : value;
+}
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  readonly alerts: AlertStore;
+  private readonly admit: Admit;
+  private readonly touchIntervalMs: number;
+  private ranges = new Map<string, Range[]>();
+  private counters = new Map<string, Counters>();
+  private gateways = new Map<string, GatewayState>();
+  private touchedAt = new Map<string, number>();
+  private dataVersion = -1;
+  private closed = false;
+  private readonly st;
+
+  constructor(opts: SqliteStoreOptions) {
+    mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.admit = opts.admit ?? (() => null);
+    this.touchIntervalMs = opts.touchIntervalMs ?? 5000;
+    this.st = this.prepare();
+    this.alerts = new SqliteAlertStore(this.db);
+    this.syncFromDisk();
+    for (const r of this.db.prepare('SELECT * FROM gateways').all() as Row[]) {
+      this.gateways.set(r.gw as string, this.gatewayFromRow(r));
+    }
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`hub.db schema version ${current} is newer than this hub (${SCHEMA_VERSION}); upgrade the hub`);
+    }
+    for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v}`);
+      }).immediate();
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insertReading: db.prepare(
+        'INSERT OR IGNORE INTO readings (gw, seq, dev, metric, ts, value, q, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertLatest: db.prepare(
+        `INSERT INTO latest (dev, metric, gw, seq, ts, value, q, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (dev, metric) DO UPDATE SET gw = excluded.gw, seq = excluded.seq, ts = excluded.ts,
+           value = excluded.value, q = excluded.q, reason = excluded.reason
+         WHERE excluded.ts >= latest.ts`,
+      ),
+      insertQuarantine: db.prepare(
+        'INSERT OR IGNORE INTO quarantine (gw, seq, dev, metric, ts, cause, reading, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deleteRange: db.prepare('DELETE FROM gw_ranges WHERE gw = ? AND first = ?'),
+      insertRange: db.prepare('INSERT INTO gw_ranges (gw, first, last) VALUES (?, ?, ?)'),
+      addCounters: db.prepare(
+        `INSERT INTO gw_stats (gw, stored, duplicates, dropped, quarantined) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (gw) DO UPDATE SET stored = stored + excluded.stored, duplicates = duplicates + excluded.duplicates,
+           dropped = dropped + excluded.dropped, quarantined = quarantined + excluded.quarantined`,
+      ),
+      insertDropped: db.prepare('INSERT INTO dropped (gw, first, last, reason, received_at) VALUES (?, ?, ?, ?, ?)'),
+      upsertGateway: db.prepare(
+        `INSERT INTO gateways (gw, online, last_seen, status, status_at) VALUES (@gw, @online, @lastSeen, @status, @statusAt)
+         ON CONFLICT (gw) DO UPDATE SET online = excluded.online, last_seen = excluded.last_seen,
+           status = excluded.status, status_at = excluded.status_at`,
+      ),
+      touchGateway: db.prepare(
+        `INSERT INTO gateways (gw, online, last_seen) VALUES (?, 0, ?)
+         ON CONFLICT (gw) DO UPDATE SET last_seen = excluded.last_seen`,
+      ),
+      raw: db.prepare(
+        `SELECT gw, seq, dev, metric, ts, value, q, reason FROM readings
+         WHERE dev = @dev AND metric = @metric AND ts >= @from AND ts <= @to ORDER BY ts, gw, seq LIMIT @limit`,
+      ),
+      rawDesc: db.prepare(
+        `SELECT gw, seq, dev, metric, ts, value, q, reason FROM readings
+         WHERE dev = @dev AND metric = @metric AND ts >= @from AND ts <= @to ORDER BY ts DESC, gw DESC, seq DESC LIMIT @limit`,
+      ),
+      buckets: db.prepare(
+        `SELECT ts - (ts % @step) AS t, avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS count
+         FROM readings
+         WHERE dev = @dev AND metric = @metric AND ts >= @from AND ts <= @to AND q != 'bad' AND value IS NOT NULL
+         GROUP BY t ORDER BY t LIMIT @limit`,
+      ),
+      storedSeqs: db.prepare('SELECT seq FROM readings WHERE gw = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
+      latest: db.prepare('SELECT metric, gw, seq, ts, value, q, reason FROM latest WHERE dev = ? ORDER BY metric'),
+      quarantineAll: db.prepare('SELECT * FROM quarantine ORDER BY received_at DESC, gw, seq LIMIT ?'),
+      quarantineGw: db.prepare('SELECT * FROM quarantine WHERE gw = ? ORDER BY seq DESC LIMIT ?'),
+      insertDeviceEvent: db.prepare(
+        'INSERT INTO device_events (gw, dev, ts, event, detail, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      deviceEventsAll: db.prepare('SELECT * FROM device_events ORDER BY id DESC LIMIT ?'),
+      deviceEventsDev: db.prepare('SELECT * FROM device_events WHERE dev = ? ORDER BY id DESC LIMIT ?'),
+      ping: db.prepare('SELECT 1').pluck(),
+    };
+  }
+
+  /** Re-reads the accounting caches when another connection has committed since we last looked. */
+  private syncFromDisk(): void {
+    const v = this.db.pragma('data_version', { simple: true }) as number;
+    if (v === this.dataVersion) return;
+    this.dataVersion = v;
+    const ranges = new Map<string, Range[]>();
+    for (const r of this.db.prepare('SELECT gw, first, last FROM gw_ranges ORDER BY gw, first').all() as Row[]) {
+      const gw = r.gw as string;
+      let list = ranges.get(gw);
+      if (!list) ranges.set(gw, (list = []));
+      list.push([r.first as number, r.last as number]);
+    }
+    const counters = new Map<string, Counters>();
+    for (const r of this.db.prepare('SELECT * FROM gw_stats').all() as Row[]) {
+      counters.set(r.gw as string, {
+        stored: r.stored as number,
+        duplicates: r.duplicates as number,
+        dropped: r.dropped as number,
+        quarantined: r.quarantined as number,
+      });
+    }
+    this.ranges = ranges;
+    this.counters = counters;
+  }
+
+  /** Persists the merge of [first, last] into the gateway's ranges; returns the new list. */
+  private accountRange(gw: string, current: readonly Range[], first: number, last: number): Range[] {
+    const m = mergeRange(current, first, last);
+    for (const [a] of m.removed) this.st.deleteRange.run(gw, a);
+    this.st.insertRange.run(gw, m.merged[0], m.merged[1]);
+    return m.ranges;
+  }
+
+  private bump(gw: string, d: Counters): void {
+    this.st.addCounters.run(gw, d.stored, d.duplicates, d.dropped, d.quarantined);
+  }
+
+  private applyCounters(gw: string, d: Counters): void {
+    const c = this.counters.get(gw) ?? zero();
+    c.stored += d.stored;
+    c.duplicates += d.duplicates;
+    c.dropped += d.dropped;
+    c.quarantined += d.quarantined;
+    this.counters.set(gw, c);
+  }
+
+  writeBatch(gw: string, firstSeq: number, readings: readonly Reading[]): WriteResult {
+    if (!Number.isInteger(firstSeq) || firstSeq < 1) throw new RangeError(`firstSeq must be a positive integer, got ${firstSeq}`);
+    if (readings.length === 0) {
+      this.syncFromDisk();
+      return { stored: 0, duplicates: 0, quarantined: 0, quarantinedBy: {}, upTo: this.upTo(gw), fresh: [] };
+    }
+    const last = firstSeq + readings.length - 1;
+    const now = Date.now();
+    const run = this.db.transaction(() => {
+      this.syncFromDisk();
+      const current = this.ranges.get(gw) ?? [];
+      const gaps = subtractRanges(current, firstSeq, last);
+      const fresh: StoredReading[] = [];
+      const d = zero();
+      const quarantinedBy: Partial<Record<QuarantineCause, number>> = {};
+      let accounted = 0;
+      for (const [a, b] of gaps) {
+        accounted += b - a + 1;
+        for (let seq = a; seq <= b; seq++) {
+          const r = readings[seq - firstSeq]!;
+          const cause = this.admit(gw, r);
+          if (cause) {
+            if (this.st.insertQuarantine.run(gw, seq, r.dev, r.metric, r.ts, cause, JSON.stringify(r), now).changes) {
+              d.quarantined++;
+              quarantinedBy[cause] = (quarantinedBy[cause] ?? 0) + 1;
+            } else d.duplicates++;
+            continue;
+          }
+          const value = toDb(r.value);
+          const reason = r.reason ?? null;
+          if (this.st.insertReading.run(gw, seq, r.dev, r.metric, r.ts, value, r.q, reason).changes === 0) {
+            // Present without being accounted: a database from before accounting; still a duplicate.
+            d.duplicates++;
+            continue;
+          }
+          this.st.upsertLatest.run(r.dev, r.metric, gw, seq, r.ts, value, r.q, reason);
+          d.stored++;
+          fresh.push({ ...r, gw, seq });
+        }
+      }
+      d.duplicates += readings.length - accounted;
+      const next = gaps.length ? this.accountRange(gw, current, firstSeq, last) : current;
+      this.bump(gw, d);
+      return { next, d, fresh, quarantinedBy };
+    });
+    const { next, d, fresh, quarantinedBy } = run.immediate();
+    // Committed: now the caches may follow.
+    this.ranges.set(gw, next);
+    this.applyCounters(gw, d);
+    return {
+      stored: d.stored,
+      duplicates: d.duplicates,
+      quarantined: d.quarantined,
+      quarantinedBy,
+      upTo: contiguousUpTo(next),
+      fresh,
+    };
+  }
+
+  markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now = Date.now()): DropResult {
+    const run = this.db.transaction(() => {
+      this.syncFromDisk();
+      let current: Range[] = this.ranges.get(gw) ?? [];
+      let dropped = 0;
+      for (const [first, last] of ranges) {
+        if (!(Number.isInteger(first) && Number.isInteger(last) && first >= 1 && last >= first)) {
+          throw new RangeError(`invalid seq range [${first}, ${last}]`);
+        }
+        const gaps = subtractRanges(current, first, last);
+        if (!gaps.length) continue;
+        for (const [a, b] of gaps) {
+          dropped += b - a + 1;
+          this.st.insertDropped.run(gw, a, b, reason, now);
+        }
+        current = this.accountRange(gw, current, first, last);
+      }
+      const d = { ...zero(), dropped };
+      this.bump(gw, d);
+      return { current, d };
+    });
+    const { current, d } = run.immediate();
+    this.ranges.set(gw, current);
+    this.applyCounters(gw, d);
+    return { dropped: d.dropped, upTo: contiguousUpTo(current) };
+  }
+
+  upTo(gw: string): number {
+    this.syncFromDisk();
+    return contiguousUpTo(this.ranges.get(gw) ?? []);
+  }
+
+  gatewayStats(gw: string): GatewayStats {
+    this.syncFromDisk();
+    const ranges = this.ranges.get(gw) ?? [];
+    return { gw, upTo: contiguousUpTo(ranges), ...(this.counters.get(gw) ?? zero()), ranges: [...ranges] };
+  }
+
+  queryReadings(q: ReadingsQuery): ReadingsResult {
+    const params = { dev: q.dev, metric: q.metric, from: q.from, to: q.to, limit: q.limit };
+    if (q.step !== undefined) {
+      if (!(Number.isInteger(q.step) && q.step > 0)) throw new RangeError(`step must be a positive integer, got ${q.step}`);
+      // For a boolean metric avg is the fraction of readings that were true; min/max are 0/1.
+      const buckets = (this.st.buckets.all({ ...params, step: q.step }) as Row[]).map(
+        (r): Bucket => ({ t: r.t as number, avg: r.avg as number, min: r.min as number, max: r.max as number, count: r.count as number }),
+      );
+      return { kind: 'buckets', buckets };
+    }
+    const stmt = q.order === 'desc' ? this.st.rawDesc : this.st.raw;
+    const rows = (stmt.all(params) as Row[]).map((r): ReadingRow => {
+      const row: ReadingRow = {
+        gw: r.gw as string,
+        seq: r.seq as number,
+        dev: r.dev as string,
+        metric: r.metric as string,
+        ts: r.ts as number,
+        value: fromDb(r.metric as string, r.value as number | null),
+        q: r.q as ReadingRow['q'],
+      };
+      if (r.reason !== null) row.reason = r.reason as string;
+      return row;
+    });
+    return { kind: 'raw', rows };
+  }
+
+  storedSeqs(gw: string, afterSeq: number, limit: number): number[] {
+    return this.st.storedSeqs.all(gw, afterSeq, limit) as number[];
+  }
+
+  latest(dev: string): LatestValue[] {
+    return (this.st.latest.all(dev) as Row[]).map((r) => {
+      const v: LatestValue = {
+        metric: r.metric as string,
+        gw: r.gw as string,
+        seq: r.seq as number,
+        ts: r.ts as number,
+        value: fromDb(r.metric as string, r.value as number | null),
+        q: r.q as LatestValue['q'],
+      };
+      if (r.reason !== null) v.reason = r.reason as string;
+      return v;
+    });
+  }
+
+  quarantined(gw: string | undefined, limit: number): QuarantineRow[] {
+    const rows = (gw === undefined ? this.st.quarantineAll.all(limit) : this.st.quarantineGw.all(gw, limit)) as Row[];
+    return rows.map((r) => ({
+      gw: r.gw as string,
+      seq: r.seq as number,
+      cause: r.cause as QuarantineCause,
+      reading: JSON.parse(r.reading as string) as Reading,
+      receivedAt: r.received_at as number,
+    }));
+  }
+
+  private gatewayFromRow(r: Row): GatewayState {
+    return {
+      gw: r.gw as string,
+      online: r.online === 1,
+      lastSeen: (r.last_seen as number | null) ?? null,
+      status: r.status ? (JSON.parse(r.status as string) as Status) : null,
+      statusAt: (r.status_at as number | null) ?? null,
+    };
+  }
+
+  setGatewayStatus(gw: string, status: Status, now: number): GatewayState {
+    const prev = this.gateways.get(gw);
+    // A full health report (with the outbox) replaces the last one; a partial one such as the LWT
+    // `{online:false, link:"lost"}` is merged onto it, so the last known outbox state stays visible.
+    const merged: Status = status.outbox !== undefined || !prev?.status ? status : { ...prev.status, ...status };
+    const next: GatewayState = { gw, online: status.online, lastSeen: now, status: merged, statusAt: now };
+    this.st.upsertGateway.run({
+      gw,
+      online: next.online ? 1 : 0,
+      lastSeen: next.lastSeen,
+      status: next.status ? JSON.stringify(next.status) : null,
+      statusAt: next.statusAt,
+    });
+    this.gateways.set(gw, next);
+    this.touchedAt.set(gw, now);
+    return next;
+  }
+
+  touchGateway(gw: string, now: number): void {
+    const g = this.gateways.get(gw) ?? { gw, online: false, lastSeen: null, status: null, statusAt: null };
+    g.lastSeen = now;
+    this.gateways.set(gw, g);
+    const at = this.touchedAt.get(gw);
+    if (at === undefined || now - at >= this.touchIntervalMs) {
+      this.touchedAt.set(gw, now);
+      this.st.touchGateway.run(gw, now);
+    }
+  }
+
+  gatewayState(gw: string): GatewayState | undefined {
+    const g = this.gateways.get(gw);
+    return g ? { ...g } : undefined;
+  }
+
+  markAllOffline(): void {
+    this.db.prepare('UPDATE gateways SET online = 0').run();
+    for (const g of this.gateways.values()) g.online = false;
+  }
+
+  addDeviceEvent(gw: string, ev: DeviceEvent, now: number): number {
+    return Number(this.st.insertDeviceEvent.run(gw, ev.dev, ev.ts, ev.event, ev.detail ?? null, now).lastInsertRowid);
+  }
+
+  deviceEvents(dev: string | undefined, limit: number): DeviceEventRow[] {
+    const rows = (dev === undefined ? this.st.deviceEventsAll.all(limit) : this.st.deviceEventsDev.all(dev, limit)) as Row[];
+    return rows.map((r) => {
+      const e: DeviceEventRow = {
+        id: r.id as number,
+        gw: r.gw as string,
+        dev: r.dev as string,
+        ts: r.ts as number,
+        event: r.event as string,
+        receivedAt: r.received_at as number,
+      };
+      if (r.detail !== null) e.detail = r.detail as string;
+      return e;
+    });
+  }
+
+  ping(): boolean {
+    if (this.closed) return false;
+    try {
+      return this.st.ping.get() === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Persist the in-memory last-seen times that the throttle held back.
+    const touch = this.db.transaction(() => {
+      for (const g of this.gateways.values()) if (g.lastSeen !== null) this.st.touchGateway.run(g.gw, g.lastSeen);
+    });
+    try {
+      touch.immediate();
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+const ALERT_COLUMNS: Record<keyof Omit<AlertRecord, 'id'>, string> = {
+  dev: 'dev',
+  metric: 'metric',
+  rule: 'rule',
+  level: 'level',
+  maxLevel: 'max_level',
+  state: 'state',
+  active: 'active',
+  openedAt: 'opened_at',
+  updatedAt: 'updated_at',
+  clearedAt: 'cleared_at',
+  acknowledgedBy: 'acknowledged_by',
+  acknowledgedAt: 'acknowledged_at',
+  resolvedBy: 'resolved_by',
+  resolvedAt: 'resolved_at',
+  note: 'note',
+  lastValue: 'last_value',
+};
+
+function alertFromRow(r: Row): AlertRecord {
+  return {
+    id: r.id as number,
+    dev: r.dev as string,
+    metric: r.metric as string,
+    rule: r.rule as string,
+    level: r.level as number,
+    maxLevel: r.max_level as number,
+    state: r.state as AlertRecord['state'],
+    active: r.active === 1,
+    openedAt: r.opened_at as number,
+    updatedAt: r.updated_at as number,
+    clearedAt: (r.cleared_at as number | null) ?? null,
+    acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
+    acknowledgedAt: (r.acknowledged_at as number | null) ?? null,
+    resolvedBy: (r.resolved_by as string | null) ?? null,
+    resolvedAt: (r.resolved_at as number | null) ?? null,
+    note: (r.note as string | null) ?? null,
+    lastValue: (r.last_value as number | null) ?? null,
+  };
+}
+
+function alertToDb(key: string, v: unknown): unknown {
+  if (key === 'active') return v ? 1 : 0;
+  return v;
+}
+
+class SqliteAlertStore implements AlertStore {
+  private readonly st;
+  private readonly updates = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {
+    const cols = Object.values(ALERT_COLUMNS);
+    this.st = {
+      insert: db.prepare(`INSERT INTO alerts (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`),
+      addEvent: db.prepare(
+        'INSERT INTO alert_events (alert_id, ts, kind, level, value, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      get: db.prepare('SELECT * FROM alerts WHERE id = ?'),
+      active: db.prepare('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
+      cursors: db.prepare('SELECT rule, dev, metric, last_ts FROM alert_cursors'),
+      setCursor: db.prepare(
+        `INSERT INTO alert_cursors (rule, dev, metric, last_ts) VALUES (?, ?, ?, ?)
+         ON CONFLICT (rule, dev, metric) DO UPDATE SET last_ts = excluded.last_ts`,
+      ),
+      unresolved: db.prepare(`SELECT level, count(*) AS count FROM alerts WHERE state != 'resolved' GROUP BY level ORDER BY level`),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn).immediate();
+  }
+
+  insert(a: Omit<AlertRecord, 'id'>): number {
+    const values = (Object.keys(ALERT_COLUMNS) as Array<keyof typeof ALERT_COLUMNS>).map((k) => alertToDb(k, a[k]));
+    return Number(this.st.insert.run(...values).lastInsertRowid);
+  }
+
+  update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'dev' | 'metric' | 'rule'>>): void {
+    const keys = Object.keys(patch) as Array<keyof typeof ALERT_COLUMNS>;
+    if (!keys.length) return;
+    const sql = `UPDATE alerts SET ${keys.map((k) => `${ALERT_COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`;
+    // The statement depends only on which keys change: a handful of shapes, prepared once each.
+    let stmt = this.updates.get(sql);
+    if (!stmt) this.updates.set(sql, (stmt = this.db.prepare(sql)));
+    stmt.run(...keys.map((k) => alertToDb(k, patch[k as keyof typeof patch])), id);
+  }
+
+  addEvent(e: AlertEventRecord): void {
+    this.st.addEvent.run(e.alertId, e.ts, e.kind, e.level, e.value, e.by, e.note);
+  }
+
+  get(id: number): AlertRecord | undefined {
+    const r = this.st.get.get(id) as Row | undefined;
+    return r ? alertFromRow(r) : undefined;
+  }
+
+  list(filter: AlertFilter): AlertRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.state !== undefined) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    if (filter.active !== undefined) {
+      where.push('active = ?');
+      params.push(filter.active ? 1 : 0);
+    }
+    if (filter.dev !== undefined) {
+      where.push('dev = ?');
+      params.push(filter.dev);
+    }
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(alertFromRow);
+  }
+
+  events(alertIds: readonly number[]): Map<number, AlertEventRecord[]> {
+    const out = new Map<number, AlertEventRecord[]>(alertIds.map((id) => [id, []]));
+    if (!alertIds.length) return out;
+    const rows = this.db
+      .prepare(`SELECT * FROM alert_events WHERE alert_id IN (${alertIds.map(() => '?').join(', ')}) ORDER BY id`)
+      .all(...alertIds) as Row[];
+    for (const r of rows) {
+      out.get(r.alert_id as number)?.push({
+        alertId: r.alert_id as number,
+        ts: r.ts as number,
+        kind: r.kind as AlertEventRecord['kind'],
+        level: r.level as number,
+        value: (r.value as number | null) ?? null,
+        by: (r.by as string | null) ?? null,
+        note: (r.note as string | null) ?? null,
+      });
+    }
+    return out;
+  }
+
+  active(): AlertRecord[] {
+    return (this.st.active.all() as Row[]).map(alertFromRow);
+  }
+
+  cursors(): AlertCursor[] {
+    return (this.st.cursors.all() as Row[]).map((r) => ({
+      rule: r.rule as string,
+      dev: r.dev as string,
+      metric: r.metric as string,
+      lastTs: r.last_ts as number,
+    }));
+  }
+
+  setCursor(c: AlertCursor): void {
+    this.st.setCursor.run(c.rule, c.dev, c.metric, c.lastTs);
+  }
+
+  unresolvedByLevel(): Array<{ level: number; count: number }> {
+    return (this.st.unresolved.all() as Row[]).map((r) => ({ level: r.level as number, count: r.count as number }));
+  }
+}
+
+export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(opts);
+}

@@ -1,0 +1,241 @@
+/**
+ * The hub's storage extension point: one small interface, SQLite today (./sqlite.ts). Synchronous
+ * on purpose: a batch is accounted, stored and committed before the ingest path publishes its ack,
+ * with no interleaving between batches of one gateway. A remote time-series database would be a
+ * second sink fed from the live feed, not a replacement for this accounting.
+ */
+import type { DeviceEvent, Reading, SeqRange, Status } from '@ioc/shared';
+import type { Range } from './ranges.js';
+
+/** A reading as the hub stores it: with the gateway and seq it arrived under. */
+export interface StoredReading extends Reading {
+  gw: string;
+  seq: number;
+}
+
+/** Why the hub refuses a reading: it is then kept in quarantine (still accounted), never lost. */
+export type QuarantineCause =
+  | 'unknown_device'
+  | 'device_not_on_gateway'
+  | 'unknown_metric'
+  | 'unit_mismatch'
+  | 'value_kind_mismatch';
+
+/** Decides whether a reading may be stored; returns the quarantine cause, or null to store it. */
+export type Admit = (gw: string, reading: Reading) => QuarantineCause | null;
+
+export interface WriteResult {
+  /** Readings newly stored in the readings table. */
+  stored: number;
+  /** Readings whose seq was already accounted (stored, quarantined or reported dropped). */
+  duplicates: number;
+  /** Readings newly accounted but kept in quarantine, by cause. */
+  quarantined: number;
+  quarantinedBy: Partial<Record<QuarantineCause, number>>;
+  /** The gateway's contiguous high-water mark after the write. */
+  upTo: number;
+  /** The newly stored readings, in seq order (for alert rules and live listeners). */
+  fresh: StoredReading[];
+}
+
+export interface DropResult {
+  /** Seqs newly accounted as dropped (already accounted ones are not counted again). */
+  dropped: number;
+  upTo: number;
+}
+
+export interface GatewayStats {
+  gw: string;
+  upTo: number;
+  stored: number;
+  duplicates: number;
+  dropped: number;
+  quarantined: number;
+  /** Accounted ranges (stored ∪ quarantined ∪ dropped), merged. */
+  ranges: Range[];
+}
+
+export interface GatewayState {
+  gw: string;
+  online: boolean;
+  /** Epoch ms of the last message from the gateway (any kind), or null. */
+  lastSeen: number | null;
+  /** The last status; a partial one (the LWT) is merged onto the previous full report. */
+  status: Status | null;
+  statusAt: number | null;
+}
+
+export interface ReadingsQuery {
+  dev: string;
+  metric: string;
+  /** Inclusive bounds, epoch ms. */
+  from: number;
+  to: number;
+  /** Bucket width in ms: returns aggregates instead of raw rows. */
+  step?: number;
+  limit: number;
+  /** Raw rows only: oldest first (default) or newest first. */
+  order?: 'asc' | 'desc';
+}
+
+export interface ReadingRow {
+  gw: string;
+  seq: number;
+  dev: string;
+  metric: string;
+  ts: number;
+  value: number | boolean | null;
+  q: Reading['q'];
+  reason?: string;
+}
+
+/** One time bucket: aggregates over readings with q good/uncertain and a value. */
+export interface Bucket {
+  /** Bucket start, epoch ms (aligned to multiples of step since the epoch). */
+  t: number;
+  avg: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export type ReadingsResult = { kind: 'raw'; rows: ReadingRow[] } | { kind: 'buckets'; buckets: Bucket[] };
+
+export interface LatestValue {
+  metric: string;
+  gw: string;
+  seq: number;
+  ts: number;
+  value: number | boolean | null;
+  q: Reading['q'];
+  reason?: string;
+}
+
+export interface QuarantineRow {
+  gw: string;
+  seq: number;
+  cause: QuarantineCause;
+  reading: Reading;
+  receivedAt: number;
+}
+
+export interface DeviceEventRow {
+  id: number;
+  gw: string;
+  dev: string;
+  ts: number;
+  event: string;
+  detail?: string;
+  receivedAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+export type AlertEventKind = 'raised' | 'escalated' | 'deescalated' | 'cleared' | 'acknowledged' | 'resolved';
+
+export interface AlertRecord {
+  id: number;
+  dev: string;
+  metric: string;
+  rule: string;
+  /** Current level (0 after the condition cleared). */
+  level: number;
+  maxLevel: number;
+  state: AlertState;
+  /** The condition is present now. */
+  active: boolean;
+  /** Measurement time of the reading that raised the episode. */
+  openedAt: number;
+  updatedAt: number;
+  clearedAt: number | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: number | null;
+  resolvedBy: string | null;
+  resolvedAt: number | null;
+  note: string | null;
+  /** Value of the last reading that changed the episode. */
+  lastValue: number | null;
+}
+
+export interface AlertEventRecord {
+  alertId: number;
+  ts: number;
+  kind: AlertEventKind;
+  level: number;
+  value: number | null;
+  by: string | null;
+  note: string | null;
+}
+
+export interface AlertFilter {
+  state?: AlertState;
+  active?: boolean;
+  dev?: string;
+  limit?: number;
+}
+
+export interface AlertCursor {
+  rule: string;
+  dev: string;
+  metric: string;
+  /** Measurement time of the newest reading the rule has evaluated. */
+  lastTs: number;
+}
+
+/** Durable alert state; the engine (../alerts/engine.ts) is the only writer. */
+export interface AlertStore {
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  insert(a: Omit<AlertRecord, 'id'>): number;
+  update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'dev' | 'metric' | 'rule'>>): void;
+  addEvent(e: AlertEventRecord): void;
+  get(id: number): AlertRecord | undefined;
+  /** Newest first. */
+  list(filter: AlertFilter): AlertRecord[];
+  /** Events of these alerts, oldest first. */
+  events(alertIds: readonly number[]): Map<number, AlertEventRecord[]>;
+  /** Alerts whose condition is present (to restore the engine). */
+  active(): AlertRecord[];
+  cursors(): AlertCursor[];
+  setCursor(c: AlertCursor): void;
+  /** Alerts not yet resolved, counted by their current level. */
+  unresolvedByLevel(): Array<{ level: number; count: number }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Store {
+  /**
+   * Stores one batch (readings[i] has seq firstSeq + i) in ONE transaction: seqs already
+   * accounted are skipped as duplicates, the rest are stored (or quarantined), and the range is
+   * merged into the gateway's accounted set. Returns after the commit.
+   */
+  writeBatch(gw: string, firstSeq: number, readings: readonly Reading[]): WriteResult;
+  /** Accounts seq ranges the gateway deleted unsent. */
+  markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now?: number): DropResult;
+  /** Highest seq such that every seq 1..upTo is accounted. */
+  upTo(gw: string): number;
+  gatewayStats(gw: string): GatewayStats;
+  queryReadings(q: ReadingsQuery): ReadingsResult;
+  /** Seqs of readings stored for a gateway, ascending (after `afterSeq`, at most `limit`). */
+  storedSeqs(gw: string, afterSeq: number, limit: number): number[];
+  /** Last reading per metric of a device. */
+  latest(dev: string): LatestValue[];
+  quarantined(gw: string | undefined, limit: number): QuarantineRow[];
+
+  setGatewayStatus(gw: string, status: Status, now: number): GatewayState;
+  touchGateway(gw: string, now: number): void;
+  gatewayState(gw: string): GatewayState | undefined;
+  /** At start with an embedded broker no gateway is connected yet. */
+  markAllOffline(): void;
+
+  addDeviceEvent(gw: string, ev: DeviceEvent, now: number): number;
+  deviceEvents(dev: string | undefined, limit: number): DeviceEventRow[];
+
+  readonly alerts: AlertStore;
+  /** A trivial query: false when the database does not answer. */
+  ping(): boolean;
+  close(): void;
+}

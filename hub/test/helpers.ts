@@ -1,0 +1,137 @@
+/** Test helpers: temp folders, a small registry, readings, MQTT clients with the demo PKI. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createLogger, type Logger, type Reading } from '@ioc/shared';
+import type { HubConfig } from '../src/config/schema.js';
+
+export const GW = 'gw-test-01';
+export const GW2 = 'gw-test-02';
+export const KIM_LONG = 'wl-kimlong';
+export const DETECTOR = 'fd-dongba';
+export const LEVELS = { bd1: 1.0, bd2: 2.0, bd3: 3.5 };
+
+export function tempDir(prefix = 'ioc-hub-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const silentLogger = (): Logger => createLogger({ name: 'test', level: 'silent' });
+
+/** Registry: two gateways; Kim Long station and a smoke detector on GW, one device on GW2. */
+export function testConfig(dataDir: string, extra: Partial<HubConfig> = {}): HubConfig {
+  return {
+    hub: { dataDir },
+    mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    registry: {
+      gateways: [{ id: GW, name: 'Test gateway 1' }, { id: GW2 }],
+      devices: [
+        {
+          id: KIM_LONG, gateway: GW, profile: 'radar-water-level', name: 'Trạm Kim Long', station: 'Kim Long', river: 'Hương',
+          communeCode: '19816', provinceCode: '46', lat: 16.4637, lon: 107.5588, alarmLevels: LEVELS,
+        },
+        { id: DETECTOR, gateway: GW, profile: 'smoke-heat-detector', name: 'Chợ Đông Ba', communeCode: '19801', provinceCode: '46', lat: 16.4722, lon: 107.5856 },
+        { id: 'wl-other', gateway: GW2, profile: 'radar-water-level', name: 'Other', communeCode: '19801', provinceCode: '46', lat: 16.4, lon: 107.5 },
+      ],
+    },
+    ...extra,
+  };
+}
+
+export function wl(value: number | null, ts: number, q: Reading['q'] = 'good', dev = KIM_LONG): Reading {
+  return { dev, metric: 'water_level', value, unit: 'm', ts, q };
+}
+
+export function batch(gw: string, first: number, readings: Reading[]) {
+  return { v: 1 as const, gw, seq: [first, first + readings.length - 1] as [number, number], readings };
+}
+
+export interface ClientOptions {
+  port: number;
+  pkiDir: string;
+  clientId: string;
+  /** Which client certificate to present (default: the clientId's); null = none. */
+  certOf?: string | null;
+  will?: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
+}
+
+export function clientTls(pkiDir: string, cn: string | null) {
+  const ca = readFileSync(join(pkiDir, 'ca.crt'));
+  if (cn === null) return { ca };
+  return { ca, cert: readFileSync(join(pkiDir, 'clients', `${cn}.crt`)), key: readFileSync(join(pkiDir, 'clients', `${cn}.key`)) };
+}
+
+export async function connectGateway(o: ClientOptions): Promise<MqttClient> {
+  return mqtt.connectAsync(`mqtts://localhost:${o.port}`, {
+    ...clientTls(o.pkiDir, o.certOf === undefined ? o.clientId : o.certOf),
+    clientId: o.clientId,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...(o.will ? { will: o.will } : {}),
+  });
+}
+
+/** Collects messages on one topic; `next()` resolves with the next one (or an already queued one). */
+export function collect(client: MqttClient, topic: string) {
+  const queue: unknown[] = [];
+  const waiters: Array<(v: unknown) => void> = [];
+  client.on('message', (t, payload) => {
+    if (t !== topic) return;
+    const v = JSON.parse(payload.toString());
+    const w = waiters.shift();
+    if (w) w(v);
+    else queue.push(v);
+  });
+  return {
+    all: queue,
+    next(timeoutMs = 5000): Promise<unknown> {
+      if (queue.length) return Promise.resolve(queue.shift());
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push((v) => {
+          clearTimeout(t);
+          resolve(v);
+        });
+      });
+    },
+  };
+}
+
+/** Resolves when the client's connection closes. */
+export function closed(client: MqttClient, timeoutMs = 5000): Promise<void> {
+  if (!client.connected) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('connection stayed open')), timeoutMs);
+    client.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** Value of one sample in Prometheus text, e.g. metric('ioc_hub_rejected_total', {reason: 'schema'}). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})? (.+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got: Record<string, string> = {};
+    for (const pair of (m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) got[pair[1]!] = pair[2]!;
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[4]);
+  }
+  return undefined;
+}
+
+/** Polls until fn returns a truthy value (for state that arrives asynchronously). */
+export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

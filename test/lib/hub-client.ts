@@ -1,0 +1,27 @@
+/** A thin client for the hub's HTTP API, for tests and the demo. */
+import { getJson } from './procs.js';
+
+export interface ApiReading { gw: string; seq: number; dev: string; metric: string; ts: number; value: number | boolean | null; q: string }
+export interface ApiAlert { id: number | string; dev: string; level: number; state: string; active: boolean; levels: number[]; history: Array<{ kind: string; level: number }> }
+
+export function hubClient(base: string) {
+  return {
+    base,
+    async readings(dev: string, metric: string, limit = 10_000): Promise<ApiReading[]> {
+      const r = await getJson<{ readings: ApiReading[] }>(`${base}/api/v1/readings?dev=${dev}&metric=${metric}&limit=${limit}`);
+      return r.readings;
+    },
+    async alerts(dev?: string): Promise<ApiAlert[]> {
+      const r = await getJson<{ alerts: Array<Omit<ApiAlert, 'levels'>> }>(`${base}/api/v1/alerts${dev ? `?dev=${dev}` : ''}`);
+      return r.alerts.map((a) => ({
+        ...a,
+        // level path of the episode: the level after each raise/escalate/deescalate event
+        levels: a.history.filter((h) => ['raised', 'escalated', 'deescalated'].includes(h.kind)).map((h) => h.level),
+      }));
+    },
+    async allSeqs(gw: string): Promise<number[]> {
+      const r = await getJson<{ seqs: number[] }>(`${base}/api/v1/gateways/${gw}/seqs`);
+      return r.seqs;
+    },
+  };
+}

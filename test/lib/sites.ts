@@ -1,0 +1,93 @@
+/** Writes hub.yaml and edge.yaml for a test or the demo: one hub, one gateway, given devices. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ROOT } from './procs.js';
+
+export interface SiteDevice {
+  id: string;
+  profile: string;
+  port: number;
+  unitId?: number;
+  pollIntervalMs?: number;
+  /** Hub registry fields. */
+  name: string;
+  communeCode?: string;
+  provinceCode?: string;
+  lat?: number;
+  lon?: number;
+  river?: string;
+  station?: string;
+  alarmLevels?: { bd1: number; bd2: number; bd3: number };
+}
+
+export interface SiteOptions {
+  dir: string;
+  gatewayId: string;
+  devices: SiteDevice[];
+  mqttPort?: number;
+  httpPort?: number;
+  logLevel?: string;
+}
+
+export function writeHubConfig(o: SiteOptions): string {
+  mkdirSync(o.dir, { recursive: true });
+  const cfg = {
+    hub: { dataDir: './hub-data' },
+    mqtt: { host: '127.0.0.1', port: o.mqttPort ?? 0 },
+    http: { host: '127.0.0.1', port: o.httpPort ?? 0 },
+    registry: {
+      gateways: [{ id: o.gatewayId, name: `Gateway ${o.gatewayId}`, communeCode: '19816' }],
+      devices: o.devices.map((d) => ({
+        id: d.id,
+        gateway: o.gatewayId,
+        profile: d.profile,
+        name: d.name,
+        communeCode: d.communeCode ?? '19816',
+        provinceCode: d.provinceCode ?? '46',
+        lat: d.lat ?? 16.4637,
+        lon: d.lon ?? 107.5588,
+        ...(d.river ? { river: d.river } : {}),
+        ...(d.station ? { station: d.station } : {}),
+        ...(d.alarmLevels ? { alarmLevels: d.alarmLevels } : {}),
+      })),
+    },
+    log: { level: o.logLevel ?? 'info' },
+  };
+  const file = join(o.dir, 'hub.yaml');
+  writeFileSync(file, stringify(cfg));
+  return file;
+}
+
+export interface EdgeExtras {
+  uplink?: Record<string, unknown>;
+  outbox?: Record<string, unknown>;
+}
+
+/** `pkiDir` is the hub's demo PKI (the hub prints it in its ready line). */
+export function writeEdgeConfig(o: SiteOptions & { mqttPort: number; pkiDir: string }, extras: EdgeExtras = {}): string {
+  mkdirSync(o.dir, { recursive: true });
+  const cfg = {
+    gateway: { id: o.gatewayId, dataDir: './edge-data' },
+    uplink: {
+      url: `mqtts://localhost:${o.mqttPort}`,
+      ca: join(o.pkiDir, 'ca.crt'),
+      cert: join(o.pkiDir, 'clients', `${o.gatewayId}.crt`),
+      key: join(o.pkiDir, 'clients', `${o.gatewayId}.key`),
+      ...extras.uplink,
+    },
+    ...(extras.outbox ? { outbox: extras.outbox } : {}),
+    profilesDir: join(ROOT, 'firmware-configs/profiles'),
+    devices: o.devices.map((d) => ({
+      id: d.id,
+      profile: d.profile,
+      driver: 'modbus',
+      connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId ?? 1, timeoutMs: 1000 },
+      ...(d.pollIntervalMs ? { pollIntervalMs: d.pollIntervalMs } : {}),
+    })),
+    log: { level: o.logLevel ?? 'info' },
+  };
+  const file = join(o.dir, 'edge.yaml');
+  writeFileSync(file, stringify(cfg));
+  return file;
+}
