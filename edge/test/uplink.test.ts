@@ -415,11 +415,11 @@ test('retained status: online with health, LWT offline when the connection dies,
   const hub = new Hub();
   await hub.attach(broker);
   const { msgs } = await observe(t, broker.port);
-  const { uplink, append } = setup(t, broker.port);
+  const { uplink, append } = setup(t, broker.port, { statusIntervalMs: 500 });
   uplink.start();
   await once(uplink, 'connect');
   append(5);
-  await until(() => msgs.some((m) => m.online), 'online status');
+  await until(() => msgs.filter((m) => m.online).length >= 2, 'online status on connect and on the interval');
   const online = msgs.find((m) => m.online)!;
   assert.equal(online.v, 1);
   assert.equal(online.version, '0.1.0-test');

@@ -55,7 +55,7 @@ export class Lanes {
   plan(ackedUpTo: number, lastSeq: number): void {
     this.acked = ackedUpTo;
     this.highestSent = ackedUpTo;
-    if (false) {
+    if (lastSeq - ackedUpTo > this.backlogBatches * this.batchSize) {
       // Live tail of one batch: the first live batch carries the newest readings.
       const b = lastSeq - this.batchSize;
       this.backlog = lane('backlog', ackedUpTo, b);

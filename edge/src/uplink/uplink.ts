@@ -99,6 +99,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private ackTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private pumpImmediate: NodeJS.Immediate | null = null;
+  private stopping: Promise<void> | null = null;
+  private lastError = '';
   private readonly c: UplinkCounters = {
     batchesSent: 0, readingsSent: 0, resends: 0, ackTimeouts: 0, rejectedAcks: 0,
     reconnects: 0, connectFailures: 0, dropEventsSent: 0,
@@ -147,7 +149,12 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   }
 
   /** Publishes the retained offline status and disconnects cleanly (so no LWT); bounded in time. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop().finally(() => { this.stopping = null; });
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
     const client = this.client;
     const wasConnected = this.state === 'connected';
     this.state = 'stopped';
@@ -158,17 +165,22 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
     if (!client) return;
-    const deadline = this.now() + this.stopTimeoutMs;
+    // Wall-clock time here, not the injectable `now` (which only stamps messages).
+    const deadline = Date.now() + this.stopTimeoutMs;
     const within = (p: Promise<void>): Promise<void> => {
-      const ms = Math.max(0, deadline - this.now());
+      const ms = Math.max(0, deadline - Date.now());
       let t: NodeJS.Timeout | undefined;
       return Promise.race([p, new Promise<void>((res) => { t = setTimeout(res, ms); })]).finally(() => clearTimeout(t));
     };
-    if (wasConnected) {
+    if (wasConnected && client.connected) {
+      // Each wait also ends when the link drops meanwhile: a dead link costs no timeout.
+      const closed = new Promise<void>((res) => { client.once('close', () => res()); });
       const offline = statusPayload({ ...this.buildStatus(), online: false, link: 'stopped' });
-      await within(new Promise<void>((res) => { client.publish(this.topics.status, offline, { qos: 1, retain: true }, () => res()); }));
+      await within(Promise.race([closed, new Promise<void>((res) => {
+        client.publish(this.topics.status, offline, { qos: 1, retain: true }, () => res());
+      })]));
       // end(false) sends DISCONNECT (the broker then discards the LWT) once in-flight PUBACKs are in.
-      await within(new Promise<void>((res) => { client.end(false, {}, () => res()); }));
+      await within(Promise.race([closed, new Promise<void>((res) => { client.end(false, {}, () => res()); })]));
       // If the broker never answered, end(false) is still waiting: cut the socket (the LWT then fires).
       client.stream?.destroy();
     } else {
@@ -243,7 +255,11 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload) => this.onMessage(client, topic, payload));
     client.on('error', (err) => {
-      if (client === this.client) this.log.warn({ err: err.message, state: this.state }, 'uplink error');
+      if (client !== this.client) return;
+      // The same refusal every backoff step during an outage is logged once at warn.
+      const level = err.message === this.lastError ? 'debug' : 'warn';
+      this.lastError = err.message;
+      this.log[level]({ err: err.message, state: this.state, attempt: this.backoff.attempts }, 'uplink error');
     });
     client.on('close', () => this.onClose(client));
   }
@@ -252,13 +268,14 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     if (client !== this.client) return;
     this.state = 'connected';
     this.backoff.reset();
+    this.lastError = '';
     if (this.everConnected) this.c.reconnects++;
     this.everConnected = true;
     this.log.info({ url: this.cfg.url, ackedUpTo: this.outbox.ackedUpTo, lastSeq: this.outbox.lastSeq }, 'uplink connected');
     this.publishStatus();
     client.subscribe(this.topics.ack, { qos: 1 }, (err, granted) => {
       if (client !== this.client) return;
-      if (err || !granted?.[0] || granted[0].qos === 128) {
+      if (err || !granted?.[0] || granted[0].qos >= 128) { // 0x80: refused (v5 reason codes too)
         this.log.error({ err: err?.message, topic: this.topics.ack }, 'ack subscription refused; reconnecting');
         client.end(true);
         return;
