@@ -47,7 +47,7 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
   // Step the river through the alarm levels; wait at each step until the hub has seen it.
   for (const level of [0.6, 1.25, 2.4, 3.72]) {
     sim.setLevel(level);
-    await until(async () => (await api.readings(DEV, 'water_level')).some((r) => r.value === level), `hub to store ${level} m`);
+    await until(async () => (await api.readings(DEV, 'water_level')).filter((r) => r.value === level).length >= 3, `hub to store ${level} m three times`);
   }
 
   // Kill the gateway hard mid-run, keep the river high, start it again: seq continues.
@@ -75,7 +75,7 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
   // Every reading the device served appears at the hub, scaled cm → m, once, in order.
   const stored = (await api.readings(DEV, 'water_level', 100_000)).sort((a, b) => a.seq - b.seq);
   const served = sim.served.filter((s) => s.address === 0).map((s) => s.raw / 100);
-  assert.ok(stored.length > 10, `enough readings stored (${stored.length})`);
+  assert.ok(stored.length >= 13, `enough readings stored (${stored.length})`);
   // A poll whose reading was in flight when the gateway was killed may be lost before the outbox
   // write (the read was not "done"); everything written must be there.
   assert.ok(served.length - stored.length <= 1, `served ${served.length}, stored ${stored.length}`);
