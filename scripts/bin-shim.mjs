@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 export async function runCli(pkgDir) {
@@ -19,5 +20,5 @@ export async function runCli(pkgDir) {
     { stdio: 'inherit' },
   );
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
 }

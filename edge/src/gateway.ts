@@ -74,6 +74,8 @@ export class Gateway {
       maxRows: config.outbox.maxRows,
       maxBytes: config.outbox.maxBytes,
       maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
+      // Drops and a cap held only by alerting rows are logged, not only counted.
+      logger: this.log.child({ part: 'outbox' }),
     });
     this.uplink = new Uplink({
       gatewayId: config.gateway.id,

@@ -13,6 +13,11 @@ export class BlackholeProxy {
   private readonly waiting: Array<() => void> = [];
   port = 0;
   connections = 0;
+  /** Bytes forwarded gateway → hub ('up') and hub → gateway ('down'). */
+  bytesUp = 0;
+  bytesDown = 0;
+  /** Called for every chunk forwarded (e.g. to act the moment a large batch is on the wire). */
+  onChunk: ((dir: 'up' | 'down', bytes: number) => void) | undefined;
 
   constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
 
@@ -35,6 +40,8 @@ export class BlackholeProxy {
       pair.b = upstream;
       upstream.on('error', () => client.destroy());
       upstream.on('close', () => client.destroy());
+      client.on('data', (chunk: Buffer) => { this.bytesUp += chunk.length; this.onChunk?.('up', chunk.length); });
+      upstream.on('data', (chunk: Buffer) => { this.bytesDown += chunk.length; this.onChunk?.('down', chunk.length); });
       client.pipe(upstream);
       upstream.pipe(client);
       if (this.held) { client.pause(); upstream.pause(); }

@@ -10,6 +10,8 @@ export interface SiteDevice {
   port: number;
   unitId?: number;
   pollIntervalMs?: number;
+  /** Modbus connect/response timeout (edge.yaml connection.timeoutMs; default 1000). */
+  timeoutMs?: number;
   /** Hub registry fields. */
   name: string;
   communeCode?: string;
@@ -60,8 +62,11 @@ export function writeHubConfig(o: SiteOptions): string {
 }
 
 export interface EdgeExtras {
+  /** Merged over the uplink section (e.g. `url` pointing at a proxy, keepaliveS, backoff). */
   uplink?: Record<string, unknown>;
   outbox?: Record<string, unknown>;
+  /** File name in `dir` (default edge.yaml), e.g. a second config for the same gateway and outbox. */
+  file?: string;
 }
 
 /** `pkiDir` is the hub's demo PKI (the hub prints it in its ready line). */
@@ -82,12 +87,12 @@ export function writeEdgeConfig(o: SiteOptions & { mqttPort: number; pkiDir: str
       id: d.id,
       profile: d.profile,
       driver: 'modbus',
-      connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId ?? 1, timeoutMs: 1000 },
+      connection: { host: '127.0.0.1', port: d.port, unitId: d.unitId ?? 1, timeoutMs: d.timeoutMs ?? 1000 },
       ...(d.pollIntervalMs ? { pollIntervalMs: d.pollIntervalMs } : {}),
     })),
     log: { level: o.logLevel ?? 'info' },
   };
-  const file = join(o.dir, 'edge.yaml');
+  const file = join(o.dir, extras.file ?? 'edge.yaml');
   writeFileSync(file, stringify(cfg));
   return file;
 }

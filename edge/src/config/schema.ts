@@ -69,7 +69,12 @@ export const OutboxConfig = Type.Object(
     maxBytes: Type.Integer({ minimum: 65_536, default: 2 * 1024 * 1024 * 1024 }),
     /** Routine rows older than this are dropped (reported) — 0 keeps them until the caps. */
     maxAgeHours: Type.Number({ minimum: 0, default: 0 }),
-    synchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], { default: 'NORMAL' }),
+    /**
+     * SQLite synchronous mode of the outbox (WAL). FULL: a reading whose append returned survives a
+     * power cut. NORMAL: faster on slow flash, but a power cut can lose the last seconds (measured
+     * and explained in test/bench/README.md).
+     */
+    synchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], { default: 'FULL' }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -16,7 +16,12 @@ import { writeExportFile, type ExportOptions } from './export.js';
 
 export interface OutboxOptions {
   path: string;
-  /** NORMAL (WAL default): survives a process crash, may lose the last commits on power loss. FULL: survives both. */
+  /**
+   * FULL (default): every append/ack commit is fsynced, so it survives a power cut as well as a
+   * process crash. NORMAL: survives a process crash; a power cut may roll back the commits since
+   * the last checkpoint — and with them seqs the hub already stored, which would then be reused.
+   * Chosen by measurement: test/bench/outbox.bench.ts and test/bench/README.md.
+   */
   synchronous?: 'NORMAL' | 'FULL';
   maxRows?: number;
   maxBytes?: number;
@@ -89,7 +94,7 @@ export class Outbox {
   private readonly dropTx: (seqs: number[], reason: string, ts: number) => void;
 
   static open(opts: OutboxOptions): Outbox {
-    const sync = opts.synchronous ?? 'NORMAL';
+    const sync = opts.synchronous ?? 'FULL';
     if (sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`outbox: synchronous must be NORMAL or FULL, got ${String(sync)}`);
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     const db = new Database(opts.path);

@@ -57,6 +57,8 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
+      // Nagle would hold the small PUBACK / ack packets back until the peer's delayed ACK.
+      noDelay: true,
     },
     (socket: TLSSocket) => {
       aedes.handle(socket);

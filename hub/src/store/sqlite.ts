@@ -311,6 +311,7 @@ export class SqliteStore implements Store {
       const d = zero();
       const quarantinedBy: Partial<Record<QuarantineCause, number>> = {};
       let accounted = 0;
+      const newest = new Map<string, { r: Reading; seq: number; value: number | null; reason: string | null }>();
       for (const [a, b] of gaps) {
         accounted += b - a + 1;
         for (let seq = a; seq <= b; seq++) {
@@ -330,10 +331,17 @@ export class SqliteStore implements Store {
             d.duplicates++;
             continue;
           }
-          this.st.upsertLatest.run(r.dev, r.metric, gw, seq, r.ts, value, r.q, reason);
+          // The newest reading per (dev, metric) of the batch; ties go to the later seq, as
+          // one upsert per reading in seq order would leave it.
+          const k = `${r.dev}\u0000${r.metric}`;
+          const cand = newest.get(k);
+          if (!cand || r.ts >= cand.r.ts) newest.set(k, { r, seq, value, reason });
           d.stored++;
           fresh.push({ ...r, gw, seq });
         }
+      }
+      for (const { r, seq, value, reason } of newest.values()) {
+        this.st.upsertLatest.run(r.dev, r.metric, gw, seq, r.ts, value, r.q, reason);
       }
       d.duplicates += readings.length - accounted;
       const next = gaps.length ? this.accountRange(gw, current, firstSeq, last) : current;

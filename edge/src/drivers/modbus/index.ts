@@ -23,6 +23,11 @@ const MAX_ERROR_LENGTH = 512;
 /** Exceptions a device may answer to a multi-point read across a hole in its register map. */
 const ILLEGAL_ADDRESS = 2;
 const ILLEGAL_VALUE = 3;
+/**
+ * How long stop() lets a poll in flight finish. The device may already have answered (the value is
+ * given out): that reading must still reach the outbox, not be thrown away with the connection.
+ */
+const STOP_GRACE_MS = 250;
 
 export interface ModbusDriverOptions {
   /** Reconnect backoff; defaults: min(poll interval, 1 s) doubling up to max(poll interval, 30 s). */
@@ -96,9 +101,18 @@ export class ModbusDriver implements Driver {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // A poll in flight gets a short grace to finish and emit what the device answered; a device
+    // that does not answer within it does not hold the stop up.
+    const inflight = this.inflight;
+    if (inflight) {
+      let grace: NodeJS.Timeout | undefined;
+      const ms = Math.min(STOP_GRACE_MS, this.device.connection.timeoutMs);
+      await Promise.race([inflight, new Promise<void>((r) => { grace = setTimeout(r, ms); })]);
+      clearTimeout(grace);
+    }
     this.conn?.close();
     this.conn = undefined;
-    // The poll in flight fails fast once its connection is closed; after this, nothing is emitted.
+    // A poll still in flight fails fast once its connection is closed; after this, nothing is emitted.
     await this.inflight;
     this.state = 'stopped';
   }
@@ -136,11 +150,11 @@ export class ModbusDriver implements Driver {
     try {
       readings = await this.pollWithFallback();
     } catch (err) {
-      if (!this.running) return;
+      if (!this.running) return; // stopping is not a device failure
       delay = this.failed(err);
     }
-    if (!this.running) return;
     if (readings) {
+      // Also while stopping: the device answered, so this poll is done only once its readings are stored.
       this.succeeded(readings);
       this.emit(readings);
       // Fixed rate while the device answers; a slow poll is followed at once, never overlapped.
