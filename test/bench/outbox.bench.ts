@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { Outbox } from '../../edge/src/outbox/index.js';
 import type { Reading } from '@ioc/shared';
 import {
-  Field, GATEWAYS, benchPki, cpuMsSince, fmt, freshDir, heading, pct, quantile, removeDir, saveResults, seconds, sleep, table, wallNow,
-  warnIfBusy,
+  Field, GATEWAYS, benchPki, cpuMsSince, fmt, machineBusyMs, freshDir, heading, pct, quantile, removeDir, saveResults, seconds, sleep, table, wallNow, warnIfBusy,
 } from './lib/common.js';
 import { openGateway } from './lib/gateway.js';
 import { Peer } from './lib/peer.js';
@@ -141,6 +140,8 @@ interface ShareRow {
   cpuUsPerReadingAppend: number;
   /** Wall time the event loop spent inside append() / elapsed wall time. */
   appendBlocked: number;
+  /** CPU of every other process during the window (1 = one core): noise. */
+  otherCpu: number;
   latencyP50: number;
   latencyP99: number;
 }
@@ -173,9 +174,11 @@ try {
     const a0 = g.outbox.ackedUpTo;
     const h0 = await hub.stats();
     const c0 = process.cpuUsage();
+    const m0 = machineBusyMs();
     const t0 = wallNow();
     await sleep(r.secs * 1000);
     const cpu = cpuMsSince(c0);
+    const m1 = machineBusyMs();
     const h1 = await hub.stats();
     const ms = wallNow() - t0;
     const acked = g.outbox.ackedUpTo - a0;
@@ -194,6 +197,7 @@ try {
       outboxShare: (m.appendCpuMs + m.readRunCpuMs + m.ackCpuMs) / cpu,
       cpuUsPerReadingAppend: (m.appendCpuMs * 1000) / m.readings,
       appendBlocked: m.appendWallMs / ms,
+      otherCpu: Math.max(0, (m1 - m0 - cpu - (h1.cpuMs - h0.cpuMs)) / ms),
       latencyP50: quantile(lat, 0.5),
       latencyP99: quantile(lat, 0.99),
     });
@@ -203,13 +207,14 @@ try {
   removeDir(hubDir);
 }
 table(
-  ['run', 'sync', 'appended/s', 'acked/s', 'gateway CPU', 'hub CPU', 'append share', 'outbox share', 'CPU µs/reading', 'loop in append', 'p50 ms', 'p99 ms'],
+  ['run', 'sync', 'appended/s', 'acked/s', 'gateway CPU', 'hub CPU', 'other CPU', 'append share', 'outbox share', 'CPU µs/reading', 'loop in append', 'p50 ms', 'p99 ms'],
   share.map((s) => [
-    s.run, s.sync, fmt(s.readingsPerS), fmt(s.ackedPerS), pct(s.gwCpu), pct(s.hubCpu), pct(s.appendShare, 1), pct(s.outboxShare, 1),
+    s.run, s.sync, fmt(s.readingsPerS), fmt(s.ackedPerS), pct(s.gwCpu), pct(s.hubCpu), pct(s.otherCpu), pct(s.appendShare, 1), pct(s.outboxShare, 1),
     fmt(s.cpuUsPerReadingAppend, 2), pct(s.appendBlocked, 1), fmt(s.latencyP50, 1), fmt(s.latencyP99, 1),
   ]),
 );
-console.log(`gateway / hub CPU: user+system time of the process over the window / wall time (100 % = one core).
+console.log(`gateway / hub CPU: user+system time of the process over the window / wall time (100 % = one core);
+  other CPU: every other process on the machine meanwhile (above ~10 % the row was disturbed).
 append share: CPU time taken around each append() / the gateway process's CPU time over the same window
   (process.cpuUsage() before and after every call). outbox share adds the uplink's readRun() and ack().
 CPU µs/reading: CPU inside append() per reading. loop in append: wall time inside append() / elapsed time

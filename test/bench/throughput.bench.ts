@@ -29,9 +29,8 @@ import { buildRegistry } from '../../hub/src/config/registry.js';
 import { createAdmission } from '../../hub/src/ingest/admission.js';
 import { openSqliteStore } from '../../hub/src/store/sqlite.js';
 import {
-  Field, GATEWAYS, benchPki, cpuMsSince, fmt, freshDir, heading, pct, quantile, registry, removeDir, saveResults, seconds, sleep, table,
-  verdict, wallNow,
-  warnIfBusy,
+  Field, GATEWAYS, benchPki, cpuMsSince, fmt, machineBusyMs, freshDir, heading, pct, quantile, registry, removeDir, saveResults, seconds, sleep, table,
+  verdict, wallNow, warnIfBusy,
 } from './lib/common.js';
 import { DEFAULTS, SHIPPED_SYNC, openGateway } from './lib/gateway.js';
 import { Peer } from './lib/peer.js';
@@ -136,8 +135,11 @@ interface SteadyRow {
   offered: string;
   ackedPerS: number;
   storedPerS: number;
-  /** Lowest 0.5 s sample of the acked rate within the window. */
+  /** Lowest and median 0.5 s sample of the acked rate within the window. */
   minAckedPerS: number;
+  medianAckedPerS: number;
+  /** CPU used by processes other than the gateway and the hub during the window (1 = one core): noise. */
+  otherCpu: number;
   batchesPerS: number;
   readingsPerBatch: number;
   gwCpu: number;
@@ -166,6 +168,7 @@ async function steady(
     const b0 = g.uplink.counters();
     const h0 = await hub.stats();
     const c0 = process.cpuUsage();
+    const m0 = machineBusyMs();
     const t0 = wallNow();
     const samples: number[] = [];
     let prevA = a0;
@@ -179,10 +182,12 @@ async function steady(
       prevT = t;
     }
     const cpu = cpuMsSince(c0);
+    const m1 = machineBusyMs();
     const h1 = await hub.stats();
     const ms = wallNow() - t0;
     const acked = g.outbox.ackedUpTo - a0;
     const b1 = g.uplink.counters();
+    const sorted = [...samples].sort((a, b) => a - b);
     const lat = [...producer.latencies].sort((a, b) => a - b);
     producer.stop();
     const batches = b1.batchesSent - b0.batchesSent;
@@ -196,7 +201,9 @@ async function steady(
       offered: mode.mode === 'rate' ? `${fmt((mode.chunk * 1000) / mode.everyMs)}/s` : 'flat out',
       ackedPerS: (acked / ms) * 1000,
       storedPerS: ((h1.readings - h0.readings) / (h1.t - h0.t)) * 1000,
-      minAckedPerS: Math.min(...samples),
+      minAckedPerS: sorted[0] ?? Number.NaN,
+      medianAckedPerS: quantile(sorted, 0.5),
+      otherCpu: Math.max(0, (m1 - m0 - cpu - (h1.cpuMs - h0.cpuMs)) / ms),
       batchesPerS: (batches / ms) * 1000,
       readingsPerBatch: batches ? (b1.readingsSent - b0.readingsSent) / batches : 0,
       gwCpu: cpu / ms,
@@ -282,12 +289,14 @@ if (SHIPPED_SYNC !== SWEEP_SYNC) {
 }
 const rawOf = (bs: number) => raw.find((r) => r.batchSize === bs)!.readingsPerS;
 table(
-  ['run', 'acked/s', 'stored/s', 'min 0.5 s', 'batches/s', 'gw CPU', 'hub CPU', 'gw µs/reading', 'hub µs/reading', 'raw readings/s', 'ratio to raw'],
+  ['run', 'acked/s', 'stored/s', 'median 0.5 s', 'min 0.5 s', 'batches/s', 'gw CPU', 'hub CPU', 'other CPU', 'gw µs/reading', 'hub µs/reading', 'raw readings/s', 'ratio to raw'],
   byBatch.map((r) => [
-    r.label, fmt(r.ackedPerS), fmt(r.storedPerS), fmt(r.minAckedPerS), fmt(r.batchesPerS), pct(r.gwCpu), pct(r.hubCpu),
-    fmt(r.gwCpuUsPerReading, 2), fmt(r.hubCpuUsPerReading, 2), fmt(rawOf(r.batchSize)), pct(r.ackedPerS / rawOf(r.batchSize), 2),
+    r.label, fmt(r.ackedPerS), fmt(r.storedPerS), fmt(r.medianAckedPerS), fmt(r.minAckedPerS), fmt(r.batchesPerS), pct(r.gwCpu), pct(r.hubCpu),
+    pct(r.otherCpu), fmt(r.gwCpuUsPerReading, 2), fmt(r.hubCpuUsPerReading, 2), fmt(rawOf(r.batchSize)), pct(r.ackedPerS / rawOf(r.batchSize), 2),
   ]),
 );
+console.log('median / min 0.5 s: the acked rate in 0.5 s slices of the window (a low min is a stall). other CPU: every other process on the\n' +
+  'machine during the window, in cores — above ~10 % the row was disturbed and is low.');
 
 heading(`C. the in-flight window at batchSize ${DEFAULTS.batchSize}, flat out, outbox ${SWEEP_SYNC}`);
 const byInflight: SteadyRow[] = [];
@@ -298,8 +307,10 @@ for (const w of INFLIGHTS) {
     : await steady(`maxInflightBatches ${w}`, { maxInflightBatches: w }, flatOut(DEFAULTS.batchSize, w), 1, SWEEP_SYNC));
 }
 table(
-  ['run', 'acked/s', 'min 0.5 s', 'gw CPU', 'hub CPU', 'readings in flight (max)'],
-  byInflight.map((r) => [r.label, fmt(r.ackedPerS), fmt(r.minAckedPerS), pct(r.gwCpu), pct(r.hubCpu), fmt(r.maxInflightBatches * r.batchSize)]),
+  ['run', 'acked/s', 'median 0.5 s', 'min 0.5 s', 'gw CPU', 'hub CPU', 'other CPU', 'readings in flight (max)'],
+  byInflight.map((r) => [
+    r.label, fmt(r.ackedPerS), fmt(r.medianAckedPerS), fmt(r.minAckedPerS), pct(r.gwCpu), pct(r.hubCpu), pct(r.otherCpu), fmt(r.maxInflightBatches * r.batchSize),
+  ]),
 );
 
 heading(`D. lingerMs at an offered 2,000 readings/s (polls of 20 every 10 ms), batchSize ${DEFAULTS.batchSize}, outbox ${SHIPPED_SYNC}`);

@@ -211,6 +211,13 @@ export function cpuMsSince(from: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1000;
 }
 
+/** Busy CPU time of the whole machine, all cores (ms, from the kernel's per-CPU counters). */
+export function machineBusyMs(): number {
+  let busy = 0;
+  for (const c of cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  return busy;
+}
+
 /** Fraction of all cores busy over the next `ms` (from the kernel's per-CPU counters). */
 export async function cpuBusy(ms = 500): Promise<number> {
   const snap = () => cpus().map((c) => ({ idle: c.times.idle, total: Object.values(c.times).reduce((a, b) => a + b, 0) }));
