@@ -314,3 +314,29 @@ test('export writes every unsent row as telemetry batches plus pending drop noti
   assert.ok(dropLines > 0);
   assert.equal(ob.stats().depth, unsent.length, 'export removes nothing');
 });
+
+test('rebase: unsent rows follow the hub\'s seq in order, and the counter continues there across reopen', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outbox-rebase-'));
+  try {
+    const path = join(dir, 'outbox.db');
+    const ob = Outbox.open({ path });
+    const readings = [0.5, 0.6, 0.7, 0.8].map((v, i) => ({ dev: 'wl-1', metric: 'water_level', value: v, unit: 'm', ts: 1000 + i, q: 'good' as const }));
+    ob.append(readings);
+    ob.ack(1);
+    assert.equal(ob.rebase(3), 0, 'a hub behind lastSeq is not a reset');
+    assert.equal(ob.rebase(50), 3);
+    assert.equal(ob.lastSeq, 53);
+    assert.equal(ob.ackedUpTo, 50);
+    const run = ob.readRun(50, 10)!;
+    assert.deepEqual([run.first, run.last], [51, 53]);
+    assert.deepEqual(run.bodies.map((b) => JSON.parse(b).value), [0.6, 0.7, 0.8]);
+    ob.close();
+    const again = Outbox.open({ path });
+    assert.equal(again.lastSeq, 53);
+    assert.equal(again.ackedUpTo, 50);
+    assert.deepEqual(again.append([readings[0]!]), { first: 54, last: 54 });
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

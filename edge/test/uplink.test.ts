@@ -479,3 +479,28 @@ test('a dead link without FIN/RST is detected by keepalive; stop() returns even 
   await uplink.stop();
   assert.equal(uplink.linkState(), 'stopped');
 });
+
+test('a hub ahead of this outbox (outbox file replaced): unsent rows are renumbered after the hub\'s seq and stored, not taken for duplicates', async (t) => {
+  const broker = await Broker.start();
+  t.after(() => broker.stop());
+  const hub = new Hub();
+  await hub.attach(broker);
+  // The hub already accounted seqs 1..1000 from this gateway's earlier outbox.
+  for (let s = 1; s <= 1000; s++) hub.accounted.add(s);
+  hub.upTo = 1000;
+  hub.hold = true;
+  const { outbox, uplink, append } = setup(t, broker.port);
+  append(5);
+  const sentBodies = outbox.readRun(0, 10)!.bodies;
+  uplink.start();
+  await once(uplink, 'connect');
+  hub.hold = false;
+  await hub.sendAck(1000);
+  await until(() => hub.upTo === 1005 && outbox.stats().depth === 0, 'the renumbered rows stored and acked');
+  assert.equal(outbox.lastSeq, 1005);
+  const renumbered = hub.batches.filter((b) => b.seq[0] > 1000);
+  assert.deepEqual(seqsOf(renumbered), [1001, 1002, 1003, 1004, 1005]);
+  assert.deepEqual(renumbered.flatMap((b) => b.readings).map((r) => JSON.stringify(r)), sentBodies, 'same readings, same order');
+  append(1);
+  await until(() => hub.upTo === 1006, 'the next reading continues at 1006');
+});

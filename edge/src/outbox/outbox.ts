@@ -269,6 +269,35 @@ export class Outbox {
   }
 
   /**
+   * The hub has accounted seqs up to `hubUpTo`, beyond anything this outbox ever assigned: the
+   * outbox file was replaced or restored from an old copy, so its seqs started again below the
+   * hub's. Every unacknowledged row is renumbered to follow `hubUpTo` (in order, contiguous) and
+   * the counter continues from there, so the hub stores these readings instead of taking them for
+   * duplicates of the old ones. Returns the number of rows renumbered.
+   */
+  rebase(hubUpTo: number): number {
+    if (!Number.isSafeInteger(hubUpTo) || hubUpTo <= this._lastSeq) return 0;
+    const shift = hubUpTo - this._ackedUpTo;
+    const moved = this.db.transaction(() => {
+      // Two steps through negative keys: seq is the primary key, a one-step shift could collide.
+      const n = this.db.prepare('UPDATE outbox SET seq = -(seq + ?) WHERE seq > ?').run(shift, this._ackedUpTo).changes;
+      this.db.prepare('UPDATE outbox SET seq = -seq WHERE seq < 0').run();
+      // Drop notices name old seqs the hub has already accounted past.
+      this.db.prepare('DELETE FROM pending_drops').run();
+      this.s.setMeta.run('acked_up_to', hubUpTo);
+      this.s.setMeta.run('last_seq', this._lastSeq + shift);
+      return n;
+    })();
+    this.log?.error({ hubUpTo, lastSeq: this._lastSeq, renumbered: moved },
+      'the hub is ahead of this outbox (file replaced or restored?): unsent rows renumbered after the hub\'s seq');
+    this._lastSeq += shift;
+    this._ackedUpTo = hubUpTo;
+    this.routineFloor = hubUpTo;
+    this.lastDrop = null;
+    return moved;
+  }
+
+  /**
    * Applies the caps and the age limit now (append does this itself; a gateway may also call it
    * from a timer so aged rows go even when nothing is appended). Returns rows dropped.
    */

@@ -340,14 +340,14 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       this.log.warn({ reason: r.reason, topic }, 'rejected ack');
       return;
     }
-    let upTo = r.value.upTo;
-    const lastSeq = this.outbox.lastSeq;
-    if (upTo > lastSeq) {
-      // The hub claims seqs this outbox never assigned: its record and this outbox disagree.
-      this.log.error({ upTo, lastSeq }, 'ack beyond the last assigned seq: clamped');
-      upTo = lastSeq;
-    }
+    const upTo = r.value.upTo;
     try {
+      if (upTo > this.outbox.lastSeq) {
+        // The hub has seqs this outbox never assigned (outbox file replaced): continue after the
+        // hub's, and send what is unsent again under the new numbers.
+        this.outbox.rebase(upTo);
+        this.lanes.plan(this.outbox.ackedUpTo, this.outbox.lastSeq);
+      }
       this.outbox.ack(upTo);
     } catch (err) {
       this.log.error({ err }, 'outbox ack failed');
