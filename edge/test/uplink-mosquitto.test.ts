@@ -101,7 +101,7 @@ test('uplink → mosquitto (mutual TLS, MQTT 3.1.1) → $share subscriber: every
     hub.publish(`ioc/v1/${r.value.gw}/ack`, JSON.stringify({ upTo }), { qos: 1 });
   });
   t.after(() => hub.end(true));
-  await once(hub, 'connect');
+  await new Promise<void>((resolve) => hub.once('connect', () => resolve()));
 
   const c = pki.client(GW);
   const outbox = Outbox.open({ path: join(dir, 'outbox.db') });

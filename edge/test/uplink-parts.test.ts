@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateGatewayEvent, validateStatus, validateTelemetryBatch, batchSeqConsistent } from '@ioc/shared';
 import { Backoff } from '../src/uplink/backoff.js';
-import { Lanes, type ReadRun } from '../src/uplink/lanes.js';
+import { Lanes, SentRanges, type ReadRun } from '../src/uplink/lanes.js';
 import { NetWatch, networkSignature } from '../src/uplink/netwatch.js';
 import { LWT_PAYLOAD, batchPrefix, droppedPayload, telemetryPayload } from '../src/uplink/payload.js';
 
@@ -157,4 +157,82 @@ test('lanes: batches never span a gap; rows gone below the cursor are skipped', 
   const got = [];
   for (let n = l.next(read, 20, true); n; n = l.next(read, 20, true)) got.push([n.run.first, n.run.last]);
   assert.deepEqual(got, [[1, 4], [7, 12], [14, 20]]);
+});
+
+test('sent ranges: a resend is a batch overlapping seqs sent before, not one below a high-water mark', () => {
+  const s = new SentRanges(30);
+  // After an outage: the live lane sends the newest rows first, then the backlog from the oldest.
+  assert.equal(s.add(91, 100), false, 'live tail');
+  assert.equal(s.add(31, 40), false, 'backlog below the live batch is not a resend');
+  assert.equal(s.add(41, 50), false);
+  assert.equal(s.add(101, 110), false, 'adjacent is not overlapping');
+  assert.deepEqual(s.list(), [[31, 50], [91, 110]]);
+  s.ack(45);
+  assert.deepEqual(s.list(), [[46, 50], [91, 110]], 'pruned on ack');
+  // Ack timeout: rewind to ackedUpTo + 1 and send again.
+  assert.equal(s.add(46, 55), true, 'overlaps 46..50');
+  assert.deepEqual(s.list(), [[46, 55], [91, 110]]);
+  assert.equal(s.add(56, 90), false, 'fills the gap');
+  assert.deepEqual(s.list(), [[46, 110]]);
+  assert.equal(s.add(105, 120), true);
+  s.ack(200);
+  assert.deepEqual(s.list(), []);
+  assert.equal(s.add(201, 210), false);
+  // A new process: rows above the outbox's ackedUpTo were never sent by it.
+  assert.equal(new SentRanges(500).add(501, 520), false);
+  s.reset(1000);
+  assert.deepEqual(s.list(), []);
+});
+
+/** Reads rows of `width` characters each, so a batch of n rows is about n * (width + 1) bytes. */
+function wideReader(width: number): ReadRun & { lastSeq: number } {
+  const body = 'x'.repeat(width);
+  const fn = ((after: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER) => {
+    const first = after + 1;
+    if (first > maxSeq || first > fn.lastSeq) return null;
+    const last = Math.min(maxSeq, fn.lastSeq, first + limit - 1);
+    return { first, last, bodies: Array.from({ length: last - first + 1 }, () => body) };
+  }) as ReadRun & { lastSeq: number };
+  fn.lastSeq = 0;
+  return fn;
+}
+
+test('lanes: backlog bytes in flight are capped at max(floor, measured delivery rate x target)', () => {
+  let now = 0;
+  // Batches of 10 rows x 100 bytes: ~1,010 bytes each. Floor 2,000 bytes: two batches in flight.
+  const mk = () => new Lanes(10, 16, 2, { targetMs: 100, floorBytes: 2000, now: () => now });
+  const backlogBatches = (l: Lanes, read: ReadRun, lastSeq: number) => {
+    const got = [];
+    for (let n = l.next(read, lastSeq, true); n; n = l.next(read, lastSeq, true)) if (n.batch.lane === 'backlog') got.push(n.batch);
+    return got;
+  };
+
+  // A slow link: 2 batches (~2 KB) acked per 200 ms is ~10 bytes/ms, x 100 ms = 1 KB < floor.
+  const slow = mk();
+  const read = wideReader(100);
+  read.lastSeq = 1000;
+  slow.plan(0, 1000);
+  assert.equal(backlogBatches(slow, read, 1000).length, 2, 'before any sample: the floor only');
+  assert.ok(slow.backlogInflightBytes >= 2000 && slow.backlogInflightBytes < 2100);
+  now += 200;
+  slow.onAck(20);
+  assert.equal(backlogBatches(slow, read, 1000).length, 2, 'a slow link stays at the floor, not 16 batches');
+  assert.equal(slow.backlogByteCap(), 2000);
+
+  // A fast link: the same two batches acked within 1 ms is ~2,000 bytes/ms: the batch window rules.
+  now = 0;
+  const fast = mk();
+  fast.plan(0, 1000);
+  assert.equal(backlogBatches(fast, read, 1000).length, 2);
+  now += 1;
+  fast.onAck(20);
+  assert.ok(fast.backlogByteCap() > 16 * 1010);
+  assert.equal(backlogBatches(fast, read, 1000).length, 16, 'the batch window is the limit again');
+
+  // Every connection measures again from the floor; a rewind empties the flight.
+  fast.plan(20, 1000);
+  assert.equal(fast.backlogByteCap(), 2000);
+  assert.equal(backlogBatches(fast, read, 1000).length, 2);
+  assert.equal(fast.rewind(), 'backlog');
+  assert.equal(fast.backlogInflightBytes, 0);
 });

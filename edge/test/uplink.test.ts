@@ -388,6 +388,37 @@ test('after an outage the first batch is the newest, on the live lane; the backl
   assert.ok(Math.max(...hub.batches.filter((b) => b.lane === 'backlog').map((b) => b.seq[1])) <= lastSeq - 20);
 });
 
+test('resends counts only seqs that went out before: 0 for a backlog drained after an outage, > 0 after an ack timeout', async (t) => {
+  let broker = await Broker.start();
+  const port = broker.port;
+  t.after(() => broker.stop());
+  const { outbox, uplink, append } = setup(t, port, { batchSize: 20, maxInflightBatches: 3, ackTimeoutMs: 300 });
+  uplink.start();
+  await once(uplink, 'connect');
+  const offline = once(uplink, 'offline');
+  await broker.stop();
+  await offline;
+  for (let i = 0; i < 15; i++) append(20); // 300 readings, never sent: a backlog behind a live tail
+
+  broker = await Broker.start(port);
+  const hub = new Hub();
+  await hub.attach(broker);
+  await until(() => outbox.stats().depth === 0, 'backlog drained');
+  assert.ok(hub.batches.some((b) => b.lane === 'backlog'), 'the drain used the backlog lane');
+  assert.equal(hub.batches[0]?.lane, 'live', 'the newest (highest) seqs went out first');
+  assert.equal(uplink.counters().resends, 0, 'nothing was lost, so nothing was sent twice');
+  assert.equal(hub.batches.length, uplink.counters().batchesSent);
+
+  // A batch lost between broker and hub: the ack stalls, the uplink resends from ackedUpTo.
+  hub.lose = 1;
+  append(20);
+  append(20);
+  await until(() => outbox.stats().depth === 0, 'resent and acknowledged');
+  assert.ok(uplink.counters().ackTimeouts >= 1);
+  assert.ok(uplink.counters().resends >= 1, 'the lost batch was sent again');
+  assert.deepEqual([...hub.stored].sort((a, b) => a - b), Array.from({ length: outbox.lastSeq }, (_, i) => i + 1));
+});
+
 test('drop notices are sent and resent until the hub ack passes them', async (t) => {
   const broker = await Broker.start();
   t.after(() => broker.stop());

@@ -10,6 +10,14 @@
  * is stored, so live batches cannot wait for the hub ack to leave their window while a backlog is
  * draining: they are released on PUBACK instead. Backlog batches (and every batch when there is no
  * backlog) are released only by the hub's ack, which paces the sender to what the hub really stores.
+ *
+ * Live batches still queue behind whatever backlog bytes are already in the socket and the link's
+ * buffers. On a slow link 16 backlog batches of ~50 KB are ~3 s of a 2 Mbit/s uplink, so the
+ * backlog lane is also bounded in bytes: it may have in flight (sent, not yet covered by the hub's
+ * ack) at most max(floorBytes, measured delivery rate x targetMs). The rate is sampled per acked
+ * backlog batch, as bytes acked between its send and its ack over that time (the BBR delivery-rate
+ * sample), with a max filter over the last few samples so that the cap itself cannot talk the
+ * estimate down. On loopback the rate is tens of MB/s and the batch window is the only limit.
  */
 import type { Lane } from '@ioc/shared';
 import type { OutboxRun } from '../outbox/index.js';
@@ -21,6 +29,27 @@ export interface Batch {
 }
 
 export type ReadRun = (afterSeq: number, limit: number, maxSeq?: number) => OutboxRun | null;
+
+export interface Pacing {
+  /** Longest a live batch should wait behind backlog bytes in flight (default 250 ms). */
+  targetMs?: number;
+  /** Backlog bytes always allowed in flight, also before the first rate sample (default 64 KiB). */
+  floorBytes?: number;
+  /** Monotonic clock in ms (default performance.now). */
+  now?: () => number;
+}
+
+/** Per backlog batch in flight: for the byte count and the delivery-rate sample at its ack. */
+interface Flight {
+  readonly batch: Batch;
+  readonly bytes: number;
+  readonly sentAt: number;
+  /** Backlog bytes acked on this connection when the batch was sent. */
+  readonly ackedBytesAtSend: number;
+}
+
+/** Rate samples kept for the max filter. */
+const RATE_SAMPLES = 8;
 
 interface LaneState {
   readonly name: Lane;
@@ -43,18 +72,47 @@ export class Lanes {
   private backlog: LaneState | null = null;
   private acked = 0;
   private highestSent = 0;
+  /** Backlog batches in flight, in seq order (parallel to the backlog lane's window). */
+  private flights: Flight[] = [];
+  private inflightBytes = 0;
+  private ackedBytes = 0;
+  /** Recent delivery-rate samples, bytes per ms. */
+  private rates: number[] = [];
+  private readonly targetMs: number;
+  private readonly floorBytes: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly batchSize: number,
     private readonly maxInflight: number,
     /** Unacknowledged rows above this many batches at connect make a backlog lane. */
     private readonly backlogBatches = 2,
-  ) {}
+    pacing: Pacing = {},
+  ) {
+    this.targetMs = pacing.targetMs ?? 250;
+    this.floorBytes = pacing.floorBytes ?? 64 * 1024;
+    this.now = pacing.now ?? (() => performance.now());
+  }
+
+  /** Backlog bytes the lane may have in flight now: max(floor, measured rate x target). */
+  backlogByteCap(): number {
+    const rate = this.rates.length ? Math.max(...this.rates) : 0;
+    return Math.max(this.floorBytes, rate * this.targetMs);
+  }
+
+  /** Backlog bytes sent and not yet covered by the hub's ack (this connection). */
+  get backlogInflightBytes(): number {
+    return this.inflightBytes;
+  }
 
   /** On every (re)connect: everything above ackedUpTo is resent; split off a backlog if it is long. */
   plan(ackedUpTo: number, lastSeq: number): void {
     this.acked = ackedUpTo;
     this.highestSent = ackedUpTo;
+    // A new connection may be a different link: measure again from the floor.
+    this.resetFlights();
+    this.ackedBytes = 0;
+    this.rates = [];
     if (lastSeq - ackedUpTo > this.backlogBatches * this.batchSize) {
       // Live tail of one batch: the first live batch carries the newest readings.
       const b = lastSeq - this.batchSize;
@@ -92,7 +150,8 @@ export class Lanes {
       else if (flushLive || run.last < lastSeq || run.last - run.first + 1 >= this.batchSize) return this.take(live, run);
     }
     const bl = this.backlog;
-    if (bl && bl.window.length < this.maxInflight && bl.cursor < bl.hi) {
+    // At least one backlog batch may always be in flight (inflightBytes 0 < cap).
+    if (bl && bl.window.length < this.maxInflight && bl.cursor < bl.hi && this.inflightBytes < this.backlogByteCap()) {
       const run = read(bl.cursor, this.batchSize, bl.hi);
       if (!run) bl.cursor = bl.hi;
       else return this.take(bl, run);
@@ -105,6 +164,19 @@ export class Lanes {
     if (upTo <= this.acked) return false;
     this.acked = upTo;
     if (this.highestSent < upTo) this.highestSent = upTo;
+    if (this.flights.length > 0 && this.flights[0]!.batch.last <= upTo) {
+      const t = this.now();
+      while (this.flights.length > 0 && this.flights[0]!.batch.last <= upTo) {
+        const f = this.flights.shift()!;
+        this.inflightBytes -= f.bytes;
+        this.ackedBytes += f.bytes;
+        const ms = t - f.sentAt;
+        if (ms > 0) {
+          this.rates.push((this.ackedBytes - f.ackedBytesAtSend) / ms);
+          if (this.rates.length > RATE_SAMPLES) this.rates.shift();
+        }
+      }
+    }
     for (const l of this.lanes()) {
       while (l.window.length > 0 && l.window[0]!.last <= upTo) l.window.shift();
       // Never resend what the hub already has (e.g. stored from an earlier connection).
@@ -131,6 +203,7 @@ export class Lanes {
     const l = this.backlog && this.acked < this.backlog.hi ? this.backlog : this.live;
     l.cursor = Math.max(l.lo, this.acked);
     l.window = [];
+    if (l === this.backlog) this.resetFlights();
     return l.name;
   }
 
@@ -139,10 +212,81 @@ export class Lanes {
     l.cursor = run.last;
     l.window.push(batch);
     if (run.last > this.highestSent) this.highestSent = run.last;
+    if (l === this.backlog) {
+      let bytes = 0;
+      for (const b of run.bodies) bytes += b.length + 1;
+      this.flights.push({ batch, bytes, sentAt: this.now(), ackedBytesAtSend: this.ackedBytes });
+      this.inflightBytes += bytes;
+    }
     return { batch, run };
+  }
+
+  private resetFlights(): void {
+    this.flights = [];
+    this.inflightBytes = 0;
   }
 
   private lanes(): LaneState[] {
     return this.backlog ? [this.live, this.backlog] : [this.live];
+  }
+}
+
+/**
+ * Seq ranges sent and not yet covered by the hub's ack, merged, so a batch counts as a resend only
+ * when some of its rows really went out before (after a reconnect or an ack timeout). A single
+ * high-water mark cannot tell: after an outage the live lane sends the highest seqs first.
+ * Kept across connections; stays small (about one range per lane).
+ */
+export class SentRanges {
+  /** Disjoint, sorted, non-adjacent [first, last] ranges, all above the ack. */
+  private ranges: Array<[number, number]> = [];
+  private ackedUpTo: number;
+
+  constructor(ackedUpTo = 0) {
+    this.ackedUpTo = ackedUpTo;
+  }
+
+  /** Records first..last as sent; returns true when any of it had been sent before. */
+  add(first: number, last: number): boolean {
+    const lo = Math.max(first, this.ackedUpTo + 1);
+    if (lo > last) return first <= this.ackedUpTo; // wholly acknowledged: it went out before
+    let resent = first < lo; // part already acknowledged, so it was sent before
+    const r = this.ranges;
+    let i = 0;
+    while (i < r.length && r[i]![1] < lo - 1) i++;
+    let a = lo;
+    let b = last;
+    let j = i;
+    while (j < r.length && r[j]![0] <= last + 1) {
+      const [x, y] = r[j]!;
+      if (x <= last && y >= lo) resent = true; // overlap, not mere adjacency
+      if (x < a) a = x;
+      if (y > b) b = y;
+      j++;
+    }
+    r.splice(i, j - i, [a, b]);
+    return resent;
+  }
+
+  /** The hub stored everything <= upTo. */
+  ack(upTo: number): void {
+    if (upTo <= this.ackedUpTo) return;
+    this.ackedUpTo = upTo;
+    const r = this.ranges;
+    let k = 0;
+    while (k < r.length && r[k]![1] <= upTo) k++;
+    if (k) r.splice(0, k);
+    if (r.length && r[0]![0] <= upTo) r[0] = [upTo + 1, r[0]![1]];
+  }
+
+  /** Forget everything (outbox renumbered after a rebase: old seqs mean other rows now). */
+  reset(ackedUpTo: number): void {
+    this.ranges = [];
+    this.ackedUpTo = ackedUpTo;
+  }
+
+  /** For tests and status. */
+  list(): ReadonlyArray<readonly [number, number]> {
+    return this.ranges;
   }
 }

@@ -18,7 +18,7 @@ import {
 import type { UplinkConfig } from '../config/schema.js';
 import type { Outbox, OutboxRun } from '../outbox/index.js';
 import { Backoff } from './backoff.js';
-import { Lanes, type Batch, type ReadRun } from './lanes.js';
+import { Lanes, SentRanges, type Batch, type ReadRun } from './lanes.js';
 import { NetWatch } from './netwatch.js';
 import { LWT_PAYLOAD, batchPrefix, droppedPayload, statusPayload, telemetryPayload } from './payload.js';
 
@@ -93,7 +93,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private startedAt = 0;
   /** droppedTotal of the outbox when drops were last reported. */
   private dropsReported = -1;
-  private highestEverSent: number;
+  /** Seq ranges sent (on any connection) above the hub's ack: what a resend is. */
+  private readonly sent: SentRanges;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -127,7 +128,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.netwatch = new NetWatch(() => this.onNetworkChange(), opts.netPollMs ?? 3000);
     this.lanes = new Lanes(this.cfg.batchSize, this.cfg.maxInflightBatches);
     this.read = (after, limit, maxSeq) => this.outbox.readRun(after, limit, maxSeq, BODY_CHAR_BUDGET);
-    this.highestEverSent = this.outbox.ackedUpTo;
+    this.sent = new SentRanges(this.outbox.ackedUpTo);
   }
 
   /** Starts connecting; network trouble is retried with backoff, never thrown. */
@@ -346,9 +347,11 @@ export class Uplink extends EventEmitter<UplinkEvents> {
         // The hub has seqs this outbox never assigned (outbox file replaced): continue after the
         // hub's, and send what is unsent again under the new numbers.
         this.outbox.rebase(upTo);
+        this.sent.reset(this.outbox.ackedUpTo);
         this.lanes.plan(this.outbox.ackedUpTo, this.outbox.lastSeq);
       }
       this.outbox.ack(upTo);
+      this.sent.ack(this.outbox.ackedUpTo);
     } catch (err) {
       this.log.error({ err }, 'outbox ack failed');
       return;
@@ -398,8 +401,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const payload = telemetryPayload(this.prefix, run.first, run.last, batch.lane, run.bodies);
     this.c.batchesSent++;
     this.c.readingsSent += run.bodies.length;
-    if (run.first <= this.highestEverSent) this.c.resends++;
-    if (run.last > this.highestEverSent) this.highestEverSent = run.last;
+    if (this.sent.add(run.first, run.last)) this.c.resends++;
     client.publish(this.topics.telemetry, payload, { qos: 1 }, (err) => {
       if (err || client !== this.client) return;
       if (this.lanes.onPuback(batch)) this.schedulePump();
