@@ -126,6 +126,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
     });
+    // Runs before the bus closes: batches waiting for the group commit are written and acknowledged.
+    cleanups.push(() => ingest.close());
     // A gateway that (re)subscribes to its ack topic learns the hub's high-water mark at once.
     broker.aedes.on('subscribe', (subs, client) => {
       if (!client || !registry.gateways.has(client.id)) return;
@@ -144,7 +146,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     });
 
     const api: RunningApi = await startApi(
-      { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients() },
+      { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
+        beforeRequest: () => ingest.flushTelemetry() },
       { host: cfg.http.host, port: cfg.http.port },
     );
     cleanups.push(() => api.close());

@@ -174,3 +174,34 @@ test('a second writer on the same file (ioc-hub import while the hub runs) is se
   assert.deepEqual(importer.gatewayStats(GW).ranges, [[1, 10]]);
   assert.equal(hub.gatewayStats(GW).stored, 10);
 });
+
+test('writeBatches (group commit): one transaction, each batch as writeBatch would; later batches see earlier ones; all or nothing', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const path = join(dir, 'hub.db');
+  const store = openSqliteStore({ path });
+  t.after(() => store.close());
+  const rs = readings(10);
+  const res = store.writeBatches([
+    { gw: GW, firstSeq: 6, readings: rs.slice(5) },
+    { gw: GW2, firstSeq: 1, readings: [wl(1, 1, 'good', 'wl-other')] },
+    { gw: GW, firstSeq: 3, readings: rs.slice(2, 7) }, // 3..7: 6, 7 already in this group
+    { gw: GW, firstSeq: 1, readings: rs.slice(0, 2) },
+    { gw: GW, firstSeq: 1, readings: rs.slice(0, 2) }, // a resend inside the same group
+  ]);
+  assert.deepEqual(res.map((r) => [r.stored, r.duplicates, r.upTo]), [[5, 0, 0], [1, 0, 1], [3, 2, 0], [2, 0, 10], [0, 2, 10]]);
+  assert.deepEqual(res[2]!.fresh.map((r) => r.seq), [3, 4, 5]);
+  assert.deepEqual(store.gatewayStats(GW).ranges, [[1, 10]]);
+  assert.deepEqual([store.gatewayStats(GW).stored, store.gatewayStats(GW).duplicates], [10, 4]);
+  assert.equal(store.upTo(GW2), 1);
+
+  // A bad batch fails the whole group: nothing of it is written, caches unchanged.
+  assert.throws(() => store.writeBatches([{ gw: GW, firstSeq: 11, readings: readings(2) }, { gw: GW, firstSeq: 0, readings: readings(1) }]), RangeError);
+  assert.equal(store.upTo(GW), 10);
+  assert.deepEqual(store.storedSeqs(GW, 0, 100), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+
+  // The accounting on disk matches the caches.
+  const again = openSqliteStore({ path });
+  t.after(() => again.close());
+  assert.deepEqual(again.gatewayStats(GW), store.gatewayStats(GW));
+});

@@ -23,6 +23,15 @@ export function buildApi(deps: ApiDeps): ApiInstance {
     schemaErrorFormatter: (errors, dataVar) => new Error(`invalid ${dataVar}: ${formatAjvErrors(errors as Parameters<typeof formatAjvErrors>[0])}`),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Reads see every telemetry batch that has arrived (the hub flushes its group commit first).
+  const beforeRequest = deps.beforeRequest;
+  if (beforeRequest) {
+    app.addHook('onRequest', (_req, _reply, done) => {
+      beforeRequest();
+      done();
+    });
+  }
+
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ error: status === 404 ? 'not_found' : 'bad_request', message: err.message });

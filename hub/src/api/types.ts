@@ -17,6 +17,8 @@ export interface ApiDeps {
   startedAt: number;
   brokerClients(): number;
   now?: () => number;
+  /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
+  beforeRequest?: () => void;
 }
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

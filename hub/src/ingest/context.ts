@@ -5,6 +5,7 @@ import type { Registry } from '../config/registry.js';
 import type { LiveFeed } from '../live.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
+import type { PendingTelemetry } from './handlers/telemetry.js';
 
 /** Bounded label set of ioc_hub_rejected_total. */
 export type RejectReason =
@@ -32,4 +33,10 @@ export interface IngestContext {
   reject(reason: RejectReason, gw: string | null, detail: string): void;
   /** Publishes `{upTo}` QoS 1 to ioc/v1/{gw}/ack. Call only after the state it reports is committed. */
   publishAck(gw: string, upTo: number): void;
+  /** Queues a validated telemetry batch for the group commit (written at the end of this event-loop turn). */
+  enqueueTelemetry(p: PendingTelemetry): void;
+  /** Writes (and acknowledges) the queued telemetry batches now. */
+  flushTelemetry(): void;
+  /** Flushes, then refuses further batches (they are not acknowledged; the gateway resends them). */
+  close(): void;
 }

@@ -14,7 +14,7 @@ import { rateLimitedLog } from '../util/rate-limited-log.js';
 import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
 import { handleStatus } from './handlers/status.js';
-import { handleTelemetry } from './handlers/telemetry.js';
+import { commitTelemetry, handleTelemetry, type PendingTelemetry } from './handlers/telemetry.js';
 
 export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;
 
@@ -36,9 +36,15 @@ export interface IngestOptions {
   now?: () => number;
 }
 
+/** Most batches written in one group commit; more flush at once (bounds the transaction and the ack delay). */
+const MAX_GROUP = 64;
+
 export function createIngestContext(opts: IngestOptions): IngestContext {
   const log = rateLimitedLog(opts.logger);
-  return {
+  let pending: PendingTelemetry[] = [];
+  let scheduled = false;
+  let closed = false;
+  const ctx: IngestContext = {
     store: opts.store,
     registry: opts.registry,
     alerts: opts.alerts,
@@ -56,7 +62,36 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
         .publish(gatewayTopic(gw, 'ack'), JSON.stringify({ upTo }), { qos: 1, retain: false })
         .catch((err: unknown) => opts.logger.error({ err, gw, upTo }, 'publishing the ack failed'));
     },
+    enqueueTelemetry(p) {
+      if (closed) return;
+      pending.push(p);
+      if (pending.length >= MAX_GROUP) ctx.flushTelemetry();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          ctx.flushTelemetry();
+        });
+      }
+    },
+    flushTelemetry() {
+      if (!pending.length) return;
+      const group = pending;
+      pending = [];
+      try {
+        commitTelemetry(ctx, group);
+      } catch (err) {
+        // Batches of the group not acknowledged yet are resent by their gateways.
+        opts.logger.error({ err }, 'telemetry group commit failed');
+        opts.metrics.rejected.inc({ reason: 'internal_error' });
+      }
+    },
+    close() {
+      ctx.flushTelemetry();
+      closed = true;
+    },
   };
+  return ctx;
 }
 
 export function dispatch(ctx: IngestContext, topic: string, payload: Buffer): void {
@@ -64,6 +99,8 @@ export function dispatch(ctx: IngestContext, topic: string, payload: Buffer): vo
   if (!t) return ctx.reject('unknown_topic', null, topic);
   const handler = HANDLERS[t.kind];
   if (!handler) return;
+  // Keep arrival order: telemetry queued for the group commit is written before anything else is handled.
+  if (t.kind !== 'telemetry') ctx.flushTelemetry();
   try {
     handler(ctx, t.gw, payload);
   } catch (err) {

@@ -15,6 +15,7 @@ import { metricDef, type DeviceEvent, type Reading, type SeqRange, type Status }
 import { contiguousUpTo, mergeRange, subtractRanges, type Range } from './ranges.js';
 import type {
   Admit,
+  BatchInput,
   AlertCursor,
   AlertEventRecord,
   AlertFilter,
@@ -296,70 +297,91 @@ export class SqliteStore implements Store {
   }
 
   writeBatch(gw: string, firstSeq: number, readings: readonly Reading[]): WriteResult {
-    if (!Number.isInteger(firstSeq) || firstSeq < 1) throw new RangeError(`firstSeq must be a positive integer, got ${firstSeq}`);
-    if (readings.length === 0) {
-      this.syncFromDisk();
-      return { stored: 0, duplicates: 0, quarantined: 0, quarantinedBy: {}, upTo: this.upTo(gw), fresh: [] };
+    return this.writeBatches([{ gw, firstSeq, readings }])[0]!;
+  }
+
+  writeBatches(batches: readonly BatchInput[]): WriteResult[] {
+    for (const b of batches) {
+      if (!Number.isInteger(b.firstSeq) || b.firstSeq < 1) throw new RangeError(`firstSeq must be a positive integer, got ${b.firstSeq}`);
     }
-    const last = firstSeq + readings.length - 1;
+    if (batches.every((b) => b.readings.length === 0)) {
+      this.syncFromDisk();
+      return batches.map((b) => ({ stored: 0, duplicates: 0, quarantined: 0, quarantinedBy: {}, upTo: this.upTo(b.gw), fresh: [] }));
+    }
     const now = Date.now();
     const run = this.db.transaction(() => {
       this.syncFromDisk();
-      const current = this.ranges.get(gw) ?? [];
-      const gaps = subtractRanges(current, firstSeq, last);
-      const fresh: StoredReading[] = [];
-      const d = zero();
-      const quarantinedBy: Partial<Record<QuarantineCause, number>> = {};
-      let accounted = 0;
-      const newest = new Map<string, { r: Reading; seq: number; value: number | null; reason: string | null }>();
-      for (const [a, b] of gaps) {
-        accounted += b - a + 1;
-        for (let seq = a; seq <= b; seq++) {
-          const r = readings[seq - firstSeq]!;
-          const cause = this.admit(gw, r);
-          if (cause) {
-            if (this.st.insertQuarantine.run(gw, seq, r.dev, r.metric, r.ts, cause, JSON.stringify(r), now).changes) {
-              d.quarantined++;
-              quarantinedBy[cause] = (quarantinedBy[cause] ?? 0) + 1;
-            } else d.duplicates++;
-            continue;
-          }
-          const value = toDb(r.value);
-          const reason = r.reason ?? null;
-          if (this.st.insertReading.run(gw, seq, r.dev, r.metric, r.ts, value, r.q, reason).changes === 0) {
-            // Present without being accounted: a database from before accounting; still a duplicate.
-            d.duplicates++;
-            continue;
-          }
-          // The newest reading per (dev, metric) of the batch; ties go to the later seq, as
-          // one upsert per reading in seq order would leave it.
-          const k = `${r.dev}\u0000${r.metric}`;
-          const cand = newest.get(k);
-          if (!cand || r.ts >= cand.r.ts) newest.set(k, { r, seq, value, reason });
-          d.stored++;
-          fresh.push({ ...r, gw, seq });
-        }
-      }
-      for (const { r, seq, value, reason } of newest.values()) {
-        this.st.upsertLatest.run(r.dev, r.metric, gw, seq, r.ts, value, r.q, reason);
-      }
-      d.duplicates += readings.length - accounted;
-      const next = gaps.length ? this.accountRange(gw, current, firstSeq, last) : current;
-      this.bump(gw, d);
-      return { next, d, fresh, quarantinedBy };
+      // Ranges as this transaction leaves them, so a later batch of the same gateway sees an earlier one.
+      const next = new Map<string, Range[]>();
+      const out = batches.map((b) => {
+        const current = next.get(b.gw) ?? this.ranges.get(b.gw) ?? [];
+        const r = this.writeOne(b.gw, b.firstSeq, b.readings, current, now);
+        next.set(b.gw, r.next);
+        return r;
+      });
+      return { out, next };
     });
-    const { next, d, fresh, quarantinedBy } = run.immediate();
+    const { out, next } = run.immediate();
     // Committed: now the caches may follow.
-    this.ranges.set(gw, next);
-    this.applyCounters(gw, d);
-    return {
-      stored: d.stored,
-      duplicates: d.duplicates,
-      quarantined: d.quarantined,
-      quarantinedBy,
-      upTo: contiguousUpTo(next),
-      fresh,
-    };
+    for (const [gw, ranges] of next) this.ranges.set(gw, ranges);
+    return out.map((r, i) => {
+      this.applyCounters(batches[i]!.gw, r.d);
+      return {
+        stored: r.d.stored,
+        duplicates: r.d.duplicates,
+        quarantined: r.d.quarantined,
+        quarantinedBy: r.quarantinedBy,
+        upTo: contiguousUpTo(r.next),
+        fresh: r.fresh,
+      };
+    });
+  }
+
+  /** One batch's statements, inside the caller's transaction; `current` is the gateway's accounted ranges so far. */
+  private writeOne(gw: string, firstSeq: number, readings: readonly Reading[], current: Range[], now: number) {
+    const fresh: StoredReading[] = [];
+    const d = zero();
+    const quarantinedBy: Partial<Record<QuarantineCause, number>> = {};
+    if (readings.length === 0) return { next: current, d, fresh, quarantinedBy };
+    const last = firstSeq + readings.length - 1;
+    const gaps = subtractRanges(current, firstSeq, last);
+    let accounted = 0;
+    const newest = new Map<string, { r: Reading; seq: number; value: number | null; reason: string | null }>();
+    for (const [a, b] of gaps) {
+      accounted += b - a + 1;
+      for (let seq = a; seq <= b; seq++) {
+        const r = readings[seq - firstSeq]!;
+        const cause = this.admit(gw, r);
+        if (cause) {
+          if (this.st.insertQuarantine.run(gw, seq, r.dev, r.metric, r.ts, cause, JSON.stringify(r), now).changes) {
+            d.quarantined++;
+            quarantinedBy[cause] = (quarantinedBy[cause] ?? 0) + 1;
+          } else d.duplicates++;
+          continue;
+        }
+        const value = toDb(r.value);
+        const reason = r.reason ?? null;
+        if (this.st.insertReading.run(gw, seq, r.dev, r.metric, r.ts, value, r.q, reason).changes === 0) {
+          // Present without being accounted: a database from before accounting; still a duplicate.
+          d.duplicates++;
+          continue;
+        }
+        // The newest reading per (dev, metric) of the batch; ties go to the later seq, as
+        // one upsert per reading in seq order would leave it.
+        const k = `${r.dev}\u0000${r.metric}`;
+        const cand = newest.get(k);
+        if (!cand || r.ts >= cand.r.ts) newest.set(k, { r, seq, value, reason });
+        d.stored++;
+        fresh.push({ ...r, gw, seq });
+      }
+    }
+    for (const { r, seq, value, reason } of newest.values()) {
+      this.st.upsertLatest.run(r.dev, r.metric, gw, seq, r.ts, value, r.q, reason);
+    }
+    d.duplicates += readings.length - accounted;
+    const next = gaps.length ? this.accountRange(gw, current, firstSeq, last) : current;
+    this.bump(gw, d);
+    return { next, d, fresh, quarantinedBy };
   }
 
   markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now = Date.now()): DropResult {

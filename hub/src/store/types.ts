@@ -206,6 +206,12 @@ export interface AlertStore {
 
 // ---------------------------------------------------------------------------------------------
 
+export interface BatchInput {
+  gw: string;
+  firstSeq: number;
+  readings: readonly Reading[];
+}
+
 export interface Store {
   /**
    * Stores one batch (readings[i] has seq firstSeq + i) in ONE transaction: seqs already
@@ -213,6 +219,12 @@ export interface Store {
    * merged into the gateway's accounted set. Returns after the commit.
    */
   writeBatch(gw: string, firstSeq: number, readings: readonly Reading[]): WriteResult;
+  /**
+   * Group commit: writes several batches (possibly of the same gateway, in order) in ONE
+   * transaction, each exactly as writeBatch would; one result per batch, returned after the
+   * commit. If it throws, nothing of any batch was written.
+   */
+  writeBatches(batches: readonly BatchInput[]): WriteResult[];
   /** Accounts seq ranges the gateway deleted unsent. */
   markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now?: number): DropResult;
   /** Highest seq such that every seq 1..upTo is accounted. */
