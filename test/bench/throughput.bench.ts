@@ -331,7 +331,7 @@ const ceiling = ingestCeiling();
 table(
   ['batchSize', 'hub.db synchronous', 'readings/s', 'µs/reading', `system (B, ${SWEEP_SYNC}) / ceiling`],
   ceiling.map((c) => [
-    c.batchSize, c.synchronous === 'NORMAL' ? 'NORMAL (shipped)' : 'FULL', fmt(c.readingsPerS), fmt(c.usPerReading, 2),
+    c.batchSize, c.synchronous === 'FULL' ? 'FULL (shipped)' : 'NORMAL', fmt(c.readingsPerS), fmt(c.usPerReading, 2),
     c.synchronous === 'NORMAL' ? pct(byBatch.find((b) => b.batchSize === c.batchSize && b.synchronous === SWEEP_SYNC)!.ackedPerS / c.readingsPerS) : '—',
   ]),
 );
