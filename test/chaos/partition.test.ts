@@ -40,7 +40,14 @@ test('partition (blackhole, no FIN/RST) then heal: live readings first, then the
 
   proxy.blackhole();
   const cutAt = Date.now();
-  const upToAtCut = (await site.gateway()).upTo;
+  // Bytes that passed the proxy just before the cut are still being stored: wait until upTo settles.
+  let upToAtCut = (await site.gateway()).upTo;
+  for (let settled = false; !settled;) {
+    await sleep(300);
+    const now = (await site.gateway()).upTo;
+    settled = now === upToAtCut;
+    upToAtCut = now;
+  }
   await edge.waitFor((l) => l.msg === 'uplink link lost', PARTITION_MS);
   const noticedMs = Date.now() - cutAt;
   await sleep(Math.max(0, PARTITION_MS - noticedMs));

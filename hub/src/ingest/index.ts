@@ -3,13 +3,8 @@
  * message kind (./handlers, as in aedes' lib/handlers). A handler never throws into the broker:
  * a refused message is counted (ioc_hub_rejected_total{reason}) and logged, rate-limited.
  */
-import { gatewayTopic, gatewayTopicFilter, parseGatewayTopic, type GatewayTopicKind, type Logger } from '@ioc/shared';
-import type { AlertEngine } from '../alerts/engine.js';
+import { gatewayTopic, gatewayTopicFilter, parseGatewayTopic, type GatewayTopicKind } from '@ioc/shared';
 import type { Bus } from '../broker/bus.js';
-import type { Registry } from '../config/registry.js';
-import type { LiveFeed } from '../live.js';
-import type { HubMetrics } from '../metrics.js';
-import type { Store } from '../store/types.js';
 import { rateLimitedLog } from '../util/rate-limited-log.js';
 import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
@@ -24,15 +19,9 @@ export const HANDLERS: Partial<Record<GatewayTopicKind, Handler>> = {
   events: handleEvents,
 };
 
-export interface IngestOptions {
+export interface IngestOptions
+  extends Pick<IngestContext, 'store' | 'registry' | 'alerts' | 'live' | 'metrics' | 'logger' | 'maxPayloadBytes'> {
   bus: Bus;
-  store: Store;
-  registry: Registry;
-  alerts: AlertEngine;
-  live: LiveFeed;
-  metrics: HubMetrics;
-  logger: Logger;
-  maxPayloadBytes: number;
   now?: () => number;
 }
 

@@ -145,6 +145,20 @@ function fromDb(metric: string, value: number | null): number | boolean | null {
   return metricDef(metric)?.kind === 'boolean' ? value !== 0 : value;
 }
 
+/** A stored row as the API sees it: booleans mapped back by the metric's kind, reason only when set. */
+function storedValue(r: Row): LatestValue {
+  const v: LatestValue = {
+    metric: r.metric as string,
+    gw: r.gw as string,
+    seq: r.seq as number,
+    ts: r.ts as number,
+    value: fromDb(r.metric as string, r.value as number | null),
+    q: r.q as LatestValue['q'],
+  };
+  if (r.reason !== null) v.reason = r.reason as string;
+  return v;
+}
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -433,19 +447,7 @@ export class SqliteStore implements Store {
       return { kind: 'buckets', buckets };
     }
     const stmt = q.order === 'desc' ? this.st.rawDesc : this.st.raw;
-    const rows = (stmt.all(params) as Row[]).map((r): ReadingRow => {
-      const row: ReadingRow = {
-        gw: r.gw as string,
-        seq: r.seq as number,
-        dev: r.dev as string,
-        metric: r.metric as string,
-        ts: r.ts as number,
-        value: fromDb(r.metric as string, r.value as number | null),
-        q: r.q as ReadingRow['q'],
-      };
-      if (r.reason !== null) row.reason = r.reason as string;
-      return row;
-    });
+    const rows = (stmt.all(params) as Row[]).map((r): ReadingRow => ({ dev: r.dev as string, ...storedValue(r) }));
     return { kind: 'raw', rows };
   }
 
@@ -454,18 +456,7 @@ export class SqliteStore implements Store {
   }
 
   latest(dev: string): LatestValue[] {
-    return (this.st.latest.all(dev) as Row[]).map((r) => {
-      const v: LatestValue = {
-        metric: r.metric as string,
-        gw: r.gw as string,
-        seq: r.seq as number,
-        ts: r.ts as number,
-        value: fromDb(r.metric as string, r.value as number | null),
-        q: r.q as LatestValue['q'],
-      };
-      if (r.reason !== null) v.reason = r.reason as string;
-      return v;
-    });
+    return (this.st.latest.all(dev) as Row[]).map(storedValue);
   }
 
   quarantined(gw: string | undefined, limit: number): QuarantineRow[] {
