@@ -9,7 +9,7 @@ import type { EdgeConfig, DeviceConfig } from './config/schema.js';
 import { loadProfiles } from './config/profiles.js';
 import { driverFactories } from './drivers/index.js';
 import type { Driver } from './drivers/types.js';
-import { Outbox } from './outbox/index.js';
+import { Outbox, OutboxGroupWriter } from './outbox/index.js';
 import { Uplink } from './uplink/index.js';
 import { VERSION } from './version.js';
 
@@ -60,7 +60,9 @@ export class Gateway {
   private readonly drivers: Driver[] = [];
   private readonly log: Logger;
   private statusTimer: NodeJS.Timeout | undefined;
-  private readonly counters = { readings: 0, appendErrors: 0 };
+  private readonly writer: OutboxGroupWriter;
+  /** writePolls / writeGroups: polls per outbox transaction (per fsync with FULL). */
+  private readonly counters = { readings: 0, appendErrors: 0, writeGroups: 0, writePolls: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     const { config } = opts;
@@ -76,6 +78,13 @@ export class Gateway {
       maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
       // Drops and a cap held only by alerting rows are logged, not only counted.
       logger: this.log.child({ part: 'outbox' }),
+    });
+    this.writer = new OutboxGroupWriter(this.outbox, {
+      onCommit: (_range, polls) => {
+        this.counters.writeGroups++;
+        this.counters.writePolls += polls;
+        this.uplink.notify();
+      },
     });
     this.uplink = new Uplink({
       gatewayId: config.gateway.id,
@@ -102,19 +111,20 @@ export class Gateway {
     }
   }
 
-  /** Synchronous write to the outbox: when this returns, the readings survive a crash. */
-  private append(readings: Reading[], alerting: Set<string>, log: Logger): void {
+  /**
+   * Writes one poll to the outbox, grouped with the polls of other drivers that arrive in the same
+   * event-loop turn; resolves once committed (then the readings survive a crash). Never rejects.
+   */
+  private async append(readings: Reading[], alerting: Set<string>, log: Logger): Promise<void> {
     if (readings.length === 0) return;
     try {
-      this.outbox.append(readings, readings.map((r) => alerting.has(r.metric)));
+      await this.writer.write(readings, readings.map((r) => alerting.has(r.metric)));
       this.counters.readings += readings.length;
     } catch (err) {
       // A full or failing disk must not kill the drivers; the error is counted and visible in status.
       this.counters.appendErrors++;
       log.error({ err }, 'outbox write failed; readings of this poll are lost');
-      return;
     }
-    this.uplink.notify();
   }
 
   async start(): Promise<void> {
@@ -130,6 +140,7 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.statusTimer) clearInterval(this.statusTimer);
     await Promise.allSettled(this.drivers.map((d) => d.stop()));
+    this.writer.flush();
     await this.uplink.stop();
     this.writeStatusFile();
     this.outbox.close();

@@ -95,6 +95,12 @@ test('check accepts a good config; status and outbox --export read the outbox of
     const text = edge('status', '--config', file);
     assert.match(text.out, /outbox: +2 unsent/);
     assert.match(text.out, /not running/);
+    assert.doesNotMatch(text.out, /storage:/);
+    // A running gateway whose disk failed some writes says so, with what to check.
+    writeFileSync(join(dir, 'data', 'status.json'), JSON.stringify({ ts: Date.now(), link: 'online', counters: { appendErrors: 2 } }));
+    const failing = edge('status', '--config', file);
+    assert.match(failing.out, /process: +running/);
+    assert.match(failing.out, /storage: +2 poll\(s\) could not be written .*free disk space/);
 
     const exportFile = join(dir, 'export.jsonl');
     const ex = edge('outbox', '--config', file, '--export', exportFile);

@@ -17,7 +17,7 @@ export function recorder(): Recorder {
     emits,
     logs,
     logger: createLogger({ name: 'test', level: 'debug', destination }),
-    emit: (readings) => void emits.push(readings),
+    emit: async (readings) => void emits.push(readings),
     now: Date.now,
   };
 }

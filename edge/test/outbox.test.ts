@@ -170,6 +170,43 @@ test('caps drop the oldest routine rows first, never alerting rows, and record e
   assert.equal(ob.lastSeq, 205);
 });
 
+test('steady appends over the row cap: after each one, another connection sees the depth within the cap', (t) => {
+  const dir = tmp(t);
+  const ob = open(t, dir, { maxRows: 100 });
+  const reader = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
+  t.after(() => reader.close());
+  const count = reader.prepare('SELECT count(*) FROM outbox').pluck();
+  const drops = reader.prepare('SELECT count(*) FROM pending_drops').pluck();
+  for (let seq = 1; seq <= 500; seq += 7) {
+    ob.append(readings(seq, 7));
+    const n = count.get() as number;
+    assert.ok(n <= 100, `a reader saw ${n} rows after the append of seq ${seq}..${seq + 6}`);
+    assert.equal(n, ob.stats().depth);
+  }
+  assert.ok(ob.stats().dropped > 0);
+  assert.equal(drops.get(), 1, 'one contiguous pending range');
+});
+
+test('a failed append rolls back its cap drops too and leaves every counter as it was', (t) => {
+  const dir = tmp(t);
+  const ob = open(t, dir, { maxRows: 100, now: () => 1_700_000_000_000 });
+  ob.append(readings(1, 100));
+  const before = { stats: ob.stats(), drops: ob.pendingDrops(), lastSeq: ob.lastSeq };
+  // Make recording a drop fail inside the append's transaction, as a full disk would.
+  const other = new Database(join(dir, 'data', 'outbox.db'));
+  t.after(() => other.close());
+  other.exec("CREATE TRIGGER no_drops BEFORE INSERT ON pending_drops BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  assert.throws(() => ob.append(readings(101, 5)), /disk full/);
+  assert.deepEqual({ stats: ob.stats(), drops: ob.pendingDrops(), lastSeq: ob.lastSeq }, before);
+  assert.deepEqual(allSeqs(ob), Array.from({ length: 100 }, (_, i) => i + 1), 'the failed poll left no rows');
+
+  other.exec('DROP TRIGGER no_drops');
+  assert.deepEqual(ob.append(readings(101, 5)), { first: 101, last: 105 }, 'seqs continue with no gap');
+  assert.equal(ob.stats().depth, 99);
+  assert.deepEqual(ob.pendingDrops()[0]?.ranges, [[1, 6]]);
+  assert.equal(ob.stats().dropped, 6);
+});
+
 test('pending drops stay until the ack passes them entirely', (t) => {
   const ob = open(t, tmp(t), { maxRows: 200 });
   const alerting = Array.from({ length: 200 }, (_, i) => i === 2); // seq 3 alerting

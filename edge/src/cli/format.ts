@@ -4,7 +4,13 @@ interface StatusReport {
   gateway: string;
   hub: string;
   outbox: OutboxHealth | null;
-  lastStatus: { ts?: number; link?: string; drivers?: Array<{ dev: string; state: string; lastError?: string }>; online?: boolean } | null;
+  lastStatus: {
+    ts?: number;
+    link?: string;
+    drivers?: Array<{ dev: string; state: string; lastError?: string }>;
+    online?: boolean;
+    counters?: { appendErrors?: number; writeGroups?: number; writePolls?: number };
+  } | null;
 }
 
 function age(s: number): string {
@@ -29,6 +35,8 @@ export function formatStatus(r: StatusReport): string {
   } else {
     lines.push('  outbox:    none yet');
   }
+  const failed = st?.counters?.appendErrors ?? 0;
+  if (failed > 0) lines.push(`  storage:   ${failed} poll(s) could not be written to the outbox and are lost — check free disk space and the log`);
   for (const d of st?.drivers ?? []) lines.push(`  device ${d.dev}: ${d.state}${d.lastError ? ` — ${d.lastError}` : ''}`);
   return lines.join('\n');
 }

@@ -5,10 +5,12 @@ import type { DeviceConfig } from '../config/schema.js';
 export interface DriverContext {
   logger: Logger;
   /**
-   * Hands normalized readings to the gateway, which writes them to the SQLite outbox before it
-   * returns. A poll counts as done only after this returns: nothing waits in memory.
+   * Hands one poll's normalized readings to the gateway, which resolves once they are committed to
+   * the SQLite outbox (polls of several drivers may share a commit). A poll counts as done only
+   * after this resolves, and a driver polls again only then: nothing piles up in memory. Storage
+   * errors are the gateway's to count and report; the promise does not reject for them.
    */
-  emit(readings: Reading[]): void;
+  emit(readings: Reading[]): Promise<void>;
   now(): number;
 }
 

@@ -45,6 +45,16 @@ export interface OutboxCounters {
 
 type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
+interface CounterSnapshot {
+  lastSeq: number;
+  rows: number;
+  bytes: number;
+  routineFloor: number;
+  droppedTotal: number;
+  lastDrop: { first: number; last: number; reason: string } | null;
+  lastAgeCheck: number;
+}
+
 /** Rows read per step when looking for routine rows to drop. */
 const DROP_SCAN_ROWS = 1000;
 const CAP_WARN_EVERY_MS = 60_000;
@@ -73,6 +83,7 @@ export class Outbox {
   private lastAgeCheck = Number.NEGATIVE_INFINITY;
   private capExceeded = 0;
   private lastCapWarn = Number.NEGATIVE_INFINITY;
+  private readonly droppedNotes: Array<{ reason: string; count: number; first: number; last: number }> = [];
 
   private readonly s: {
     insert: Stmt<[number, number, number, string]>;
@@ -89,7 +100,7 @@ export class Outbox {
     oldestTs: Stmt<[], number>;
     all: Stmt<[], [number, string]>;
   };
-  private readonly appendTx: (readings: Reading[], alerting: boolean[] | undefined, first: number, ts: number) => number;
+  private readonly appendCapped: (readings: Reading[], alerting: boolean[] | undefined, first: number, ts: number) => void;
   private readonly ackTx: (upTo: number, ts: number) => { deleted: number; bytes: number };
   private readonly dropTx: (seqs: number[], reason: string, ts: number) => void;
 
@@ -158,14 +169,19 @@ export class Outbox {
     this.lastDrop = (db.prepare('SELECT first, last, reason FROM pending_drops ORDER BY first DESC LIMIT 1').get() as
       { first: number; last: number; reason: string } | undefined) ?? null;
 
-    this.appendTx = db.transaction((readings: Reading[], alerting: boolean[] | undefined, first: number, ts: number) => {
+    this.appendCapped = db.transaction((readings: Reading[], alerting: boolean[] | undefined, first: number, ts: number) => {
       let chars = 0;
       for (let i = 0; i < readings.length; i++) {
         const body = JSON.stringify(readings[i]);
         chars += body.length;
         this.s.insert.run(first + i, ts, alerting?.[i] === true ? 1 : 0, body);
       }
-      return chars;
+      const n = readings.length;
+      this._lastSeq = first + n - 1;
+      this.rows += n;
+      this.bytes += chars + n * ROW_OVERHEAD_BYTES;
+      // Nested dropTx calls run as savepoints of this transaction.
+      if (this.rows > this.maxRows || this.bytes > this.maxBytes || this.maxAgeMs > 0) this.applyLimits();
     });
     this.ackTx = db.transaction((upTo: number, ts: number) => {
       const bytes = this.s.ackBytes.get(this._ackedUpTo, upTo) ?? 0;
@@ -217,11 +233,16 @@ export class Outbox {
     const n = readings.length;
     if (n === 0) return null;
     const first = this._lastSeq + 1;
-    const chars = this.appendTx(readings, alerting, first, this.now());
-    this._lastSeq = first + n - 1;
-    this.rows += n;
-    this.bytes += chars + n * ROW_OVERHEAD_BYTES;
-    if (this.rows > this.maxRows || this.bytes > this.maxBytes || this.maxAgeMs > 0) this.enforceLimits();
+    const before = this.snapshot();
+    try {
+      // The rows and any cap drops they cause commit together: one fsync, and no reader ever sees
+      // the outbox over its cap. The counters move inside; a failed commit puts them back.
+      this.appendCapped(readings, alerting, first, this.now());
+    } catch (err) {
+      this.restore(before);
+      throw err;
+    }
+    this.logDrops();
     return { first, last: this._lastSeq };
   }
 
@@ -302,6 +323,19 @@ export class Outbox {
    * from a timer so aged rows go even when nothing is appended). Returns rows dropped.
    */
   enforceLimits(): number {
+    const before = this.snapshot();
+    try {
+      const dropped = this.applyLimits();
+      this.logDrops();
+      return dropped;
+    } catch (err) {
+      this.restore(before);
+      throw err;
+    }
+  }
+
+  /** enforceLimits without the rollback guard: the caller restores the counters if it throws. */
+  private applyLimits(): number {
     let dropped = 0;
     if (this.rows > this.maxRows || this.bytes > this.maxBytes) {
       const rowTarget = Math.max(0, this.maxRows - this.dropChunkRows);
@@ -387,21 +421,41 @@ export class Outbox {
         bytes -= len + ROW_OVERHEAD_BYTES;
       }
       if (seqs.length > 0) {
-        try {
-          this.dropTx(seqs, reason, this.now());
-        } catch (err) {
-          this.lastDrop = null; // recordDrop may have updated it inside the rolled-back transaction
-          throw err;
-        }
+        this.dropTx(seqs, reason, this.now());
         this.routineFloor = seqs[seqs.length - 1]!;
         this._droppedTotal += seqs.length;
         this.rows = rows;
         this.bytes = Math.max(0, bytes);
         total += seqs.length;
-        this.log?.warn({ reason, count: seqs.length, first: seqs[0], last: this.routineFloor }, 'outbox dropped unsent routine readings');
+        this.droppedNotes.push({ reason, count: seqs.length, first: seqs[0]!, last: this.routineFloor });
       }
       if (stopped) return total;
     }
+  }
+
+  /** The in-memory counters, taken before a write so that a failed transaction can put them back. */
+  private snapshot(): CounterSnapshot {
+    return {
+      lastSeq: this._lastSeq, rows: this.rows, bytes: this.bytes, routineFloor: this.routineFloor, droppedTotal: this._droppedTotal,
+      lastDrop: this.lastDrop && { ...this.lastDrop }, lastAgeCheck: this.lastAgeCheck,
+    };
+  }
+
+  private restore(s: CounterSnapshot): void {
+    this._lastSeq = s.lastSeq;
+    this.rows = s.rows;
+    this.bytes = s.bytes;
+    this.routineFloor = s.routineFloor;
+    this._droppedTotal = s.droppedTotal;
+    this.lastDrop = s.lastDrop;
+    this.lastAgeCheck = s.lastAgeCheck;
+    this.droppedNotes.length = 0;
+  }
+
+  /** Drops are logged once their transaction has committed, never for a rolled-back one. */
+  private logDrops(): void {
+    for (const d of this.droppedNotes) this.log?.warn(d, 'outbox dropped unsent routine readings');
+    this.droppedNotes.length = 0;
   }
 
   /** Inside dropTx: extends the newest pending range when contiguous, else adds one. */

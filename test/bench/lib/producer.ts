@@ -1,20 +1,25 @@
 /**
- * Drivers stand-in for the benches: appends polls to the outbox the way Gateway.append does
- * (outbox.append with the alerting flags, then uplink.notify), either
- *  - "saturate": as fast as the pipeline takes them, keeping at most `highWater` unacknowledged
- *    rows (so a steady run measures flow, not a growing backlog), or
- *  - "rate": one poll of `chunk` readings every `everyMs`, recording each poll's append → ack latency.
- * It also meters the outbox: wall and CPU time inside append, and wall time inside the uplink's
- * readRun / ack calls (all synchronous SQLite work on the main thread).
+ * Drivers stand-in for the benches: hands polls to the outbox the way Gateway does (through the
+ * OutboxGroupWriter, which commits the polls of one event-loop turn together and wakes the uplink),
+ * either
+ *  - "saturate": `drivers` independent pollers, each handing over its next poll as soon as the
+ *    previous one is committed, as fast as the pipeline takes them, keeping at most `highWater`
+ *    unacknowledged rows (so a steady run measures flow, not a growing backlog), or
+ *  - "rate": one poll of `chunk` readings every `everyMs`, recording each poll's hand-over → ack latency.
+ * It also meters the outbox: wall and CPU time inside append (one per group commit), and wall time
+ * inside the uplink's readRun / ack calls (all synchronous SQLite work on the main thread).
  */
+import { OutboxGroupWriter } from '../../../edge/src/outbox/index.js';
 import type { BenchGateway } from './gateway.js';
 import { wallNow, type Field } from './common.js';
 
 export type ProducerMode =
-  | { mode: 'saturate'; chunk: number; highWater: number }
+  | { mode: 'saturate'; chunk: number; highWater: number; drivers?: number }
   | { mode: 'rate'; chunk: number; everyMs: number };
 
 export interface OutboxMeter {
+  /** Polls handed over, and group commits (outbox transactions) that wrote them. */
+  polls: number;
   appends: number;
   readings: number;
   appendWallMs: number;
@@ -25,7 +30,7 @@ export interface OutboxMeter {
   ackCpuMs: number;
 }
 
-const ZERO: OutboxMeter = { appends: 0, readings: 0, appendWallMs: 0, appendCpuMs: 0, readRunWallMs: 0, readRunCpuMs: 0, ackWallMs: 0, ackCpuMs: 0 };
+const ZERO: OutboxMeter = { polls: 0, appends: 0, readings: 0, appendWallMs: 0, appendCpuMs: 0, readRunWallMs: 0, readRunCpuMs: 0, ackWallMs: 0, ackCpuMs: 0 };
 
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 
@@ -39,12 +44,11 @@ export class Producer {
   private readonly onAck = (upTo: number) => {
     const now = wallNow();
     while (this.pending.length && this.pending[0]!.last <= upTo) this.latencies.push(now - this.pending.shift()!.t);
-    if (this.waiting && this.running) {
-      this.waiting = false;
-      setImmediate(this.tick);
-    }
+    for (const w of this.waiters.splice(0)) w();
   };
-  private waiting = false;
+
+  private readonly writer: OutboxGroupWriter;
+  private waiters: Array<() => void> = [];
 
   constructor(
     private readonly gw: BenchGateway,
@@ -54,9 +58,22 @@ export class Producer {
     private readonly cpuPerAppend = true,
   ) {
     const ob = gw.outbox;
+    const append = ob.append.bind(ob);
     const readRun = ob.readRun.bind(ob);
     const ack = ob.ack.bind(ob);
     const m = this.meter;
+    ob.append = (...a: Parameters<typeof append>) => {
+      const c = this.cpuPerAppend ? process.cpuUsage() : undefined;
+      const t = performance.now();
+      try {
+        return append(...a);
+      } finally {
+        m.appendWallMs += performance.now() - t;
+        if (c) m.appendCpuMs += cpuMs(process.cpuUsage(c));
+        m.appends++;
+        m.readings += a[0].length;
+      }
+    };
     ob.readRun = (...a: Parameters<typeof readRun>) => {
       const c = process.cpuUsage();
       const t = performance.now();
@@ -77,14 +94,15 @@ export class Producer {
         m.ackCpuMs += cpuMs(process.cpuUsage(c));
       }
     };
+    this.writer = new OutboxGroupWriter(ob, { onCommit: () => gw.uplink.notify() });
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.gw.uplink.on('ack', this.onAck);
-    if (this.opts.mode === 'rate') this.timer = setInterval(() => this.appendOne(), this.opts.everyMs);
-    else setImmediate(this.tick);
+    if (this.opts.mode === 'rate') this.timer = setInterval(() => void this.handOver(), this.opts.everyMs);
+    else for (let d = 0; d < (this.opts.drivers ?? 1); d++) void this.driverLoop();
   }
 
   stop(): void {
@@ -92,6 +110,7 @@ export class Producer {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.gw.uplink.off('ack', this.onAck);
+    for (const w of this.waiters.splice(0)) w();
   }
 
   resetMeter(): void {
@@ -99,27 +118,24 @@ export class Producer {
     this.latencies = [];
   }
 
-  private readonly tick = (): void => {
-    if (!this.running || this.opts.mode !== 'saturate') return;
-    if (this.gw.outbox.depth >= this.opts.highWater) {
-      this.waiting = true; // resumed by the next ack
-      return;
+  /** One emulated driver: next poll as soon as the last one is committed, paused above highWater. */
+  private async driverLoop(): Promise<void> {
+    if (this.opts.mode !== 'saturate') return;
+    const { highWater } = this.opts;
+    while (this.running) {
+      if (this.gw.outbox.depth >= highWater) {
+        await new Promise<void>((r) => this.waiters.push(r)); // resumed by the next ack
+        continue;
+      }
+      await this.handOver();
     }
-    this.appendOne();
-    setImmediate(this.tick);
-  };
+  }
 
-  private appendOne(): void {
+  private async handOver(): Promise<void> {
     const { readings, alerting } = this.field.poll(this.opts.chunk);
-    const c0 = this.cpuPerAppend ? process.cpuUsage() : undefined;
-    const t0 = performance.now();
-    const r = this.gw.outbox.append(readings, alerting);
-    const t1 = performance.now();
-    if (c0) this.meter.appendCpuMs += cpuMs(process.cpuUsage(c0));
-    this.meter.appendWallMs += t1 - t0;
-    this.meter.appends++;
-    this.meter.readings += readings.length;
-    if (r && this.opts.mode === 'rate') this.pending.push({ last: r.last, t: wallNow() - (t1 - t0) });
-    this.gw.uplink.notify();
+    const t = wallNow();
+    this.meter.polls++;
+    const r = await this.writer.write(readings, alerting);
+    if (r && this.opts.mode === 'rate') this.pending.push({ last: r.last, t });
   }
 }

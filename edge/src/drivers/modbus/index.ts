@@ -151,12 +151,15 @@ export class ModbusDriver implements Driver {
       readings = await this.pollWithFallback();
     } catch (err) {
       if (!this.running) return; // stopping is not a device failure
-      delay = this.failed(err);
+      const failure = this.failed(err);
+      delay = failure.delay;
+      // The first failed poll records comm_error readings, so the gap shows in the data.
+      if (failure.readings) await this.emit(failure.readings);
     }
     if (readings) {
       // Also while stopping: the device answered, so this poll is done only once its readings are stored.
       this.succeeded(readings);
-      this.emit(readings);
+      await this.emit(readings);
       // Fixed rate while the device answers; a slow poll is followed at once, never overlapped.
       delay = Math.max(0, this.pollMs - (performance.now() - started));
     }
@@ -227,8 +230,8 @@ export class ModbusDriver implements Driver {
     this.backoff.reset();
   }
 
-  /** Records a failed poll; returns the delay before the next attempt. */
-  private failed(err: unknown): number {
+  /** Records a failed poll; returns the delay before the next attempt and, on the first, comm_error readings. */
+  private failed(err: unknown): { delay: number; readings?: Reading[] } {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
     if (!(err instanceof ModbusError) || err.kind === 'transport') {
       this.conn?.close();
@@ -242,17 +245,18 @@ export class ModbusDriver implements Driver {
       this.lastError = message;
       this.log.warn({ err: message, retryInMs: delay }, 'device not answering; its readings are marked comm_error until it recovers');
       const ts = this.ctx.now();
-      this.emit(this.normalizers.map((n) => normalizeComError(this.dev, n.metric, n.unit, ts)));
-    } else if (message !== this.lastError) {
+      return { delay, readings: this.normalizers.map((n) => normalizeComError(this.dev, n.metric, n.unit, ts)) };
+    }
+    if (message !== this.lastError) {
       this.lastError = message;
       this.log.debug({ err: message, retryInMs: delay }, 'device still not answering');
     }
-    return delay;
+    return { delay };
   }
 
-  private emit(readings: Reading[]): void {
+  private async emit(readings: Reading[]): Promise<void> {
     try {
-      this.ctx.emit(readings);
+      await this.ctx.emit(readings);
     } catch (err) {
       // Storage trouble is the gateway's to report; it must not look like a device failure.
       this.log.error({ err }, 'emit failed; readings of this poll are lost');
