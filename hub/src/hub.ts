@@ -45,6 +45,17 @@ export interface StartHubOptions {
   configDir?: string;
 }
 
+/**
+ * Shutdown order. The HTTP API first (its requests flush telemetry and read the store). Then the
+ * broker: its listener and every client connection close, so nothing more is read, PUBACKed or
+ * delivered. Only then the ingest: the telemetry group still queued is committed (its acks would
+ * have no one to go to; each gateway learns upTo when it reconnects) and later deliveries are
+ * ignored. Then the bus's subscriptions, and last the store, which nothing can reach any more.
+ * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
+ * that were never stored; the end-to-end ack made that safe, but not tidy.)
+ */
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store'] as const;
+
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return h.includes(':') ? `[${h}]` : h;
@@ -72,20 +83,24 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     );
   }
 
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const runCleanups = async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
+  // How each started part stops; stop() runs them in STOP_ORDER (also after a failed start).
+  const stops: Partial<Record<(typeof STOP_ORDER)[number], () => Promise<void> | void>> = {};
+  const stop = async () => {
+    for (const part of STOP_ORDER) {
+      const fn = stops[part];
+      delete stops[part];
+      if (!fn) continue;
       try {
         await fn();
       } catch (err) {
-        logger.error({ err }, 'error while stopping the hub');
+        logger.error({ err, part }, 'error while stopping the hub');
       }
     }
   };
 
   try {
     const store = openSqliteStore({ path: join(dataDir, 'hub.db'), admit: createAdmission(registry) });
-    cleanups.push(() => store.close());
+    stops.store = () => store.close();
     // The embedded broker has no client yet: any online flag in the database is stale.
     store.markAllOffline();
 
@@ -112,10 +127,10 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       logger: logger.child({ area: 'broker' }),
       metrics,
     });
-    cleanups.push(() => broker.close());
+    stops.broker = () => broker.close();
 
     const bus = new InProcessBus(broker.aedes, logger);
-    cleanups.push(() => bus.close());
+    stops.bus = () => bus.close();
     const ingest = await startIngest({
       bus,
       store,
@@ -126,8 +141,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
     });
-    // Runs before the bus closes: batches waiting for the group commit are written and acknowledged.
-    cleanups.push(() => ingest.close());
+    // After the broker: batches still waiting for the group commit are written (not acknowledged).
+    stops.ingest = () => ingest.close();
     // A gateway that (re)subscribes to its ack topic learns the hub's high-water mark at once.
     broker.aedes.on('subscribe', (subs, client) => {
       if (!client || !registry.gateways.has(client.id)) return;
@@ -150,7 +165,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
         beforeRequest: () => ingest.flushTelemetry() },
       { host: cfg.http.host, port: cfg.http.port },
     );
-    cleanups.push(() => api.close());
+    stops.api = () => api.close();
 
     let closing: Promise<void> | undefined;
     return {
@@ -166,13 +181,12 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       config: cfg,
       logger,
       close() {
-        // Order (reverse of start): HTTP, ingest subscriptions, broker (clients), database.
-        closing ??= runCleanups();
+        closing ??= stop();
         return closing;
       },
     };
   } catch (err) {
-    await runCleanups();
+    await stop();
     throw err;
   }
 }

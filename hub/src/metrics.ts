@@ -19,6 +19,8 @@ export interface HubMetrics {
   readingsStored: Counter<'gw'>;
   duplicates: Counter<'gw'>;
   quarantined: Counter<'gw' | 'cause'>;
+  /** Readings a gateway sent as good with a value outside the metric's plausible range: stored as q bad, out_of_range. */
+  outOfRange: Counter<'gw' | 'metric'>;
   /** Seqs the gateways reported as deleted unsent. */
   droppedReported: Counter<'gw'>;
   /** Inbound messages refused, by reason (malformed_json, schema, seq_mismatch, gw_mismatch, oversize, …). */
@@ -42,6 +44,12 @@ export function createHubMetrics(): HubMetrics {
     readingsStored: new Counter({ name: 'ioc_hub_readings_stored_total', help: 'Readings stored (new seqs only)', labelNames: ['gw'], registers }),
     duplicates: new Counter({ name: 'ioc_hub_readings_duplicate_total', help: 'Readings received again for a seq already accounted', labelNames: ['gw'], registers }),
     quarantined: new Counter({ name: 'ioc_hub_readings_quarantined_total', help: 'Readings accounted but kept in quarantine (unknown device/metric, wrong gateway, unit or value kind)', labelNames: ['gw', 'cause'], registers }),
+    outOfRange: new Counter({
+      name: 'ioc_hub_readings_out_of_range_total',
+      help: 'Readings sent as good with a value outside the metric\'s plausible range (catalog), stored by the hub as q bad, reason out_of_range',
+      labelNames: ['gw', 'metric'],
+      registers,
+    }),
     droppedReported: new Counter({ name: 'ioc_hub_readings_dropped_total', help: 'Seqs a gateway reported as deleted unsent (outbox full or too old)', labelNames: ['gw'], registers }),
     rejected: new Counter({ name: 'ioc_hub_rejected_total', help: 'Inbound messages refused, by reason', labelNames: ['reason'], registers }),
     brokerRefused: new Counter({ name: 'ioc_hub_broker_refused_total', help: 'Broker refusals (connect, publish, subscribe) by reason', labelNames: ['action', 'reason'], registers }),

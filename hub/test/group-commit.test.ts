@@ -2,15 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { AlertEngine } from '../src/alerts/engine.js';
+import { FLOOD_LEVEL_RULE, floodLevelRule } from '../src/alerts/rules/flood-level.js';
+import type { AlertRule } from '../src/alerts/types.js';
 import type { Bus } from '../src/broker/bus.js';
 import { buildRegistry } from '../src/config/registry.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { createIngestContext, dispatch } from '../src/ingest/index.js';
-import type { LiveFeed } from '../src/live.js';
+import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
-import type { BatchInput } from '../src/store/types.js';
-import { GW, batch, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import type { BatchInput, WriteResult } from '../src/store/types.js';
+import { GW, KIM_LONG, batch, ingestRig, metricValue, silentLogger, tempDir, testConfig, wl, type TestLike } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -24,12 +26,14 @@ function setup(t: { after(fn: () => void): void }) {
   const groups: number[] = [];
   const evaluated: number[][] = [];
   const bus = { publish: async (topic: string, payload: string) => void acks.push([topic, JSON.parse(payload)]) } as unknown as Bus;
-  const alerts = { evaluate: (rs: Array<{ seq: number }>) => void evaluated.push(rs.map((r) => r.seq)) } as unknown as AlertEngine;
-  const live = { publish: () => undefined } as unknown as LiveFeed;
+  const alerts = {
+    stage: () => ({ evaluate: (rs: Array<{ seq: number }>) => void evaluated.push(rs.map((r) => r.seq)), commit: () => [], rollback: () => undefined }),
+  } as unknown as AlertEngine;
+  const live = new LiveFeed();
   const realWriteBatches = store.writeBatches.bind(store);
-  store.writeBatches = (b: readonly BatchInput[]) => {
+  store.writeBatches = (b: readonly BatchInput[], within?: (r: readonly WriteResult[]) => void) => {
     groups.push(b.length);
-    return realWriteBatches(b);
+    return realWriteBatches(b, within);
   };
   const ctx = createIngestContext({
     bus, store, registry: buildRegistry(cfg.registry), alerts, live, metrics: createHubMetrics(), logger: silentLogger(), maxPayloadBytes: 256 * 1024,
@@ -69,9 +73,9 @@ test('group commit: batches of one turn are written in one transaction; rules ru
 test('group commit: a batch whose write fails is refused alone; the rest of its group is stored and acknowledged', async (t) => {
   const { store, acks, send } = setup(t);
   const realWriteBatches = store.writeBatches;
-  store.writeBatches = function (this: typeof store, b: readonly BatchInput[]) {
+  store.writeBatches = function (this: typeof store, b: readonly BatchInput[], within?: (r: readonly WriteResult[]) => void) {
     if (b.some((x) => x.firstSeq === 4)) throw new Error('disk says no');
-    return realWriteBatches.call(this, b);
+    return realWriteBatches.call(this, b, within);
   };
   send(1, 3);
   send(4, 2);
@@ -79,4 +83,104 @@ test('group commit: a batch whose write fails is refused alone; the rest of its 
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(acks.map(([, a]) => a), [{ upTo: 3 }, { upTo: 3 }]);
   assert.deepEqual(store.storedSeqs(GW, 0, 100), [1, 2, 3, 6]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// With the real alert engine: the rules run inside the group's transaction.
+
+const NOW = T0 + 3_600_000;
+const withEngine = (t: TestLike, rule?: AlertRule) => ingestRig(t, { now: () => NOW, ...(rule ? { rule } : {}) });
+
+test('group commit with alerts: the rules see the readings inside their transaction; changes are announced only after the one commit', async (t) => {
+  const flood = floodLevelRule();
+  const atRule: Array<{ inTransaction: boolean; committedReadings: number }> = [];
+  const rule: AlertRule = {
+    ...flood,
+    evaluate(device, level, reading) {
+      atRule.push({ inTransaction: r.store.db.inTransaction, committedReadings: r.count('readings') });
+      return flood.evaluate(device, level, reading);
+    },
+  };
+  const r = withEngine(t, rule);
+  const atChange: Array<{ inTransaction: boolean; readings: number; alertEvents: number; cursors: number; acks: number }> = [];
+  r.engine.on('change', () =>
+    atChange.push({ inTransaction: r.store.db.inTransaction, readings: r.count('readings'), alertEvents: r.count('alert_events'), cursors: r.count('alert_cursors'), acks: r.acks.length }),
+  );
+  r.send([wl(0.5, T0), wl(1.2, T0 + 1000)]); // raises level 1
+  r.send([wl(2.2, T0 + 2000)]); // escalates to 2
+  await r.turn();
+
+  assert.equal(atRule.length, 3);
+  assert.ok(atRule.every((x) => x.inTransaction && x.committedReadings === 0), 'rules ran inside the transaction that writes the readings, before its commit');
+  assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2']);
+  assert.deepEqual(atChange, [
+    { inTransaction: false, readings: 3, alertEvents: 2, cursors: 1, acks: 0 },
+    { inTransaction: false, readings: 3, alertEvents: 2, cursors: 1, acks: 0 },
+  ], 'announced after readings, alert events and cursor were committed together');
+  assert.deepEqual(r.acks, [2, 3]);
+  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+});
+
+test("group commit with alerts: when the group's transaction fails after the rules ran, nothing is announced and the engine stays as the database", async (t) => {
+  const r = withEngine(t);
+  const realWriteBatches = r.store.writeBatches.bind(r.store);
+  let fail: 'groups' | 'all' | 'none' = 'groups';
+  // Fails at the end of the transaction, after the alert rules have staged their changes.
+  r.store.writeBatches = (b: readonly BatchInput[], within?: (res: readonly WriteResult[]) => void) =>
+    realWriteBatches(b, (res) => {
+      within?.(res);
+      if (fail === 'all' || (fail === 'groups' && b.length > 1)) throw new Error('injected: commit failed');
+    });
+
+  // The group of two fails; each batch is then written alone and evaluated again from the committed state.
+  r.send([wl(1.2, T0)]);
+  r.send([wl(2.2, T0 + 1000)]);
+  await r.turn();
+  assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2'], 'each change once: the failed group left no staged state behind');
+  assert.deepEqual(r.acks, [1, 2]);
+  const [active] = r.store.alerts.active();
+  assert.equal(active?.level, 2);
+  assert.ok(r.changes.every((c) => c.alert.id === active!.id));
+  assert.equal(r.count('alert_events'), 2);
+
+  // A lone batch that fails: not stored, not acknowledged, no change announced, engine unchanged.
+  fail = 'all';
+  const first = r.send([wl(0.2, T0 + 2000)]);
+  await r.turn();
+  assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2']);
+  assert.deepEqual(r.acks, [1, 2]);
+  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+  assert.equal(r.store.alerts.active()[0]?.level, 2);
+  assert.deepEqual(r.store.alerts.cursors().map((c) => c.lastTs), [T0 + 1000]);
+
+  // The gateway resends it: evaluated from the state the database has.
+  fail = 'none';
+  r.send([wl(0.2, T0 + 2000)], first);
+  await r.turn();
+  assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2', 'cleared:0']);
+  assert.deepEqual(r.acks, [1, 2, 3]);
+  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 0);
+  assert.deepEqual(r.store.alerts.active(), []);
+});
+
+test('group commit with alerts: a rule that throws does not hold readings back; the batch is stored and acknowledged without it, the rest of the group is evaluated', async (t) => {
+  const flood = floodLevelRule();
+  const rule: AlertRule = {
+    ...flood,
+    evaluate(device, level, reading) {
+      if (reading.value === 7.77) throw new Error('rule bug');
+      return flood.evaluate(device, level, reading);
+    },
+  };
+  const r = withEngine(t, rule);
+  r.send([wl(1.2, T0)]);
+  r.send([wl(7.77, T0 + 1000), wl(3.9, T0 + 2000)]);
+  r.send([wl(2.2, T0 + 3000)]);
+  await r.turn();
+  assert.deepEqual(r.acks, [1, 3, 4]);
+  assert.equal(r.count('readings'), 4);
+  assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2'], 'batch 2 left no alert state (not even part of it); batch 3 was evaluated');
+  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+  assert.equal(metricValue(await r.metrics.registry.metrics(), 'ioc_hub_rejected_total', { reason: 'internal_error' }), 1);
+  assert.deepEqual(r.logs.filter((l) => l.level >= 50).map((l) => l.msg), ['alert evaluation failed; readings stored without it']);
 });

@@ -1,10 +1,23 @@
-/** Test helpers: temp folders, a small registry, readings, MQTT clients with the demo PKI. */
+/** Test helpers: temp folders, a small registry, readings, MQTT clients with the demo PKI, an ingest rig. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createLogger, type Logger, type Reading } from '@ioc/shared';
+import { AlertEngine } from '../src/alerts/engine.js';
+import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
+import type { AlertChange, AlertRule } from '../src/alerts/types.js';
+import type { Bus } from '../src/broker/bus.js';
+import { resolveHubConfig } from '../src/config/load.js';
+import { buildRegistry } from '../src/config/registry.js';
 import type { HubConfig } from '../src/config/schema.js';
+import { createAdmission } from '../src/ingest/admission.js';
+import { createIngestContext, dispatch } from '../src/ingest/index.js';
+import { LiveFeed } from '../src/live.js';
+import { createHubMetrics } from '../src/metrics.js';
+import { openSqliteStore } from '../src/store/sqlite.js';
+import type { StoredReading } from '../src/store/types.js';
 
 export const GW = 'gw-test-01';
 export const GW2 = 'gw-test-02';
@@ -134,4 +147,55 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export interface TestLike {
+  after(fn: () => void): void;
+}
+
+/** Log lines (parsed JSON) written by a logger at `level` and above. */
+export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<{ level: number; msg: string; [k: string]: unknown }> } {
+  const lines: Array<{ level: number; msg: string }> = [];
+  return { logger: createLogger({ name: 'test', level, destination: { write: (line: string) => void lines.push(JSON.parse(line)) } }), lines };
+}
+
+/**
+ * The hub's ingest path without the broker, wired as hub.ts does: SQLite store with the
+ * registry's admission, the alert engine (flood rule unless another is given), the live feed,
+ * metrics, and a bus that records the acks. `send` dispatches one telemetry batch of GW.
+ */
+export function ingestRig(t: TestLike, opts: { rule?: AlertRule; now?: () => number } = {}) {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const registry = buildRegistry(resolveHubConfig(testConfig(dir), dir).registry);
+  const path = join(dir, 'hub.db');
+  const store = openSqliteStore({ path, admit: createAdmission(registry) });
+  t.after(() => store.close());
+  // A second connection sees only what is committed.
+  const reader = new Database(path, { readonly: true });
+  t.after(() => reader.close());
+  const count = (table: string) => reader.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  const { logger, lines: logs } = capturingLogger();
+  const engine = new AlertEngine({ store, registry, rules: [opts.rule ?? floodLevelRule()], logger, ...(opts.now ? { now: opts.now } : {}) });
+  engine.start();
+  const changes: AlertChange[] = [];
+  engine.on('change', (c) => changes.push(c));
+  const acks: number[] = [];
+  const bus = { publish: async (_topic: string, payload: string) => void acks.push((JSON.parse(payload) as { upTo: number }).upTo) } as unknown as Bus;
+  const metrics = createHubMetrics();
+  const live = new LiveFeed();
+  const liveReadings: StoredReading[] = [];
+  live.on('readings', (e) => liveReadings.push(...e.readings));
+  const ctx = createIngestContext({ bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024 });
+  let next = 1;
+  /** Sends one batch (seq following the previous one unless `first` is given); returns its first seq. */
+  const send = (readings: Reading[], first = next) => {
+    next = Math.max(next, first + readings.length);
+    dispatch(ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(JSON.stringify(batch(GW, first, readings))));
+    return first;
+  };
+  const turn = () => new Promise((r) => setImmediate(r));
+  const kinds = () => changes.map((c) => `${c.event.kind}:${c.event.level}`);
+  const metric = async (name: string, labels: Record<string, string> = {}) => metricValue(await metrics.registry.metrics(), name, labels);
+  return { dir, path, store, engine, ctx, changes, acks, metrics, metric, logs, liveReadings, count, send, turn, kinds };
 }

@@ -6,8 +6,10 @@
  *
  * Time only moves forward: a reading at or before the newest evaluated ts of its (device, metric)
  * — e.g. a backlog drained after live data — is stored as history but never changes alert state.
- * Readings stored while the engine did not see them (a crash between the commit of a batch and
- * its evaluation) are caught up at start from the store, newest cursor onwards.
+ * On the ingest path the rules run inside the telemetry group's transaction (stage()): readings,
+ * alert state and cursors commit together, and "change" is emitted after that commit. Readings
+ * stored while the engine did not see them (`ioc-hub import`, a batch whose evaluation failed and
+ * was stored without it) are caught up at start from the store, newest cursor onwards.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger, Reading } from '@ioc/shared';
@@ -52,7 +54,37 @@ interface Target {
 
 type EngineEvents = { change: [AlertChange] };
 
+/** The part of a target's state an evaluation changes. */
+type TargetState = Pick<Target, 'lastTs' | 'level' | 'maxLevel' | 'alertId'>;
+
+interface PendingChange {
+  alertId: number;
+  event: AlertHistoryEntry;
+  message: LocalizedText;
+}
+
+/**
+ * Alert work done inside a caller's transaction (the telemetry group commit, which stores the
+ * readings and the alert state they cause in ONE commit). Each evaluate() writes the state
+ * changes at once (a savepoint: all of that call or nothing), but the engine's in-memory state
+ * and the "change" events follow only when the caller reports the outcome: commit() after the
+ * transaction committed, rollback() if it did not — then the engine stays as the database is.
+ */
+export interface AlertStaging {
+  /** Evaluates readings after what this staging already evaluated (call inside the transaction). */
+  evaluate(readings: readonly Reading[]): void;
+  /** The transaction committed: the staged state becomes the engine's; emits "change" for each change. */
+  commit(): AlertChange[];
+  /** The transaction was rolled back: forgets what was staged. */
+  rollback(): void;
+}
+
 const key = (rule: string, dev: string, metric: string) => `${rule}\u0000${dev}\u0000${metric}`;
+
+function inTimeOrder(rs: readonly Reading[]): boolean {
+  for (let i = 1; i < rs.length; i++) if (rs[i]!.ts < rs[i - 1]!.ts) return false;
+  return true;
+}
 
 export class AlertEngine extends EventEmitter<EngineEvents> {
   private readonly store: Store;
@@ -63,8 +95,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   private readonly maxFutureSkewMs: number;
   private readonly catchUpWindowMs: number;
   private readonly targets = new Map<string, Target>();
-  /** dev \0 metric → targets (one per rule watching it). */
-  private readonly byDevMetric = new Map<string, Target[]>();
+  /** dev → metric → targets (one per rule watching it); two lookups, no key string per reading. */
+  private readonly byDevMetric = new Map<string, Map<string, Target[]>>();
   private futureWarned = 0;
 
   constructor(opts: AlertEngineOptions) {
@@ -81,10 +113,11 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
         for (const metric of rule.metricsFor(device)) {
           const t: Target = { key: key(rule.kind, device.id, metric), rule, device, metric, lastTs: -1, level: 0, maxLevel: 0, alertId: null };
           this.targets.set(t.key, t);
-          const dm = `${device.id}\u0000${metric}`;
-          const list = this.byDevMetric.get(dm) ?? [];
-          list.push(t);
-          this.byDevMetric.set(dm, list);
+          let byMetric = this.byDevMetric.get(device.id);
+          if (!byMetric) this.byDevMetric.set(device.id, (byMetric = new Map()));
+          const list = byMetric.get(metric);
+          if (list) list.push(t);
+          else byMetric.set(metric, [t]);
         }
       }
     }
@@ -143,13 +176,69 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Evaluates freshly stored readings; writes every state change in one transaction and emits
-   * "change" for each after the commit. Returns the changes.
+   * Evaluates freshly stored readings in a transaction of its own; emits "change" for each state
+   * change after the commit and returns the changes. Inside a caller's transaction use stage()
+   * instead, so that nothing is applied or emitted before the caller's commit.
    */
   evaluate(readings: readonly Reading[]): AlertChange[] {
+    const staging = this.stage();
+    try {
+      staging.evaluate(readings);
+    } catch (err) {
+      staging.rollback();
+      throw err;
+    }
+    return staging.commit();
+  }
+
+  /** Starts alert work inside a caller's transaction (see AlertStaging). */
+  stage(): AlertStaging {
+    const staged = new Map<Target, TargetState>();
+    const pending: PendingChange[] = [];
+    let open = true;
+    const check = () => {
+      if (!open) throw new Error('alert staging already committed or rolled back');
+    };
+    return {
+      evaluate: (readings) => {
+        check();
+        const states = new Map<Target, TargetState>();
+        const changes: PendingChange[] = [];
+        // A savepoint inside the caller's transaction: if this throws, none of its writes remain
+        // and nothing of it is staged.
+        this.store.alerts.transaction(() => this.evaluateInto(readings, staged, states, changes));
+        for (const [t, st] of states) staged.set(t, st);
+        for (const c of changes) pending.push(c);
+      },
+      commit: () => {
+        check();
+        open = false;
+        for (const [t, st] of staged) Object.assign(t, st);
+        try {
+          return this.emitAll(pending);
+        } catch (err) {
+          // Committed already: a failure to read back or announce a change must not undo it.
+          this.log.error({ err, alerts: pending.map((p) => p.alertId) }, 'announcing committed alert changes failed');
+          return [];
+        }
+      },
+      rollback: () => {
+        open = false;
+        staged.clear();
+        pending.length = 0;
+      },
+    };
+  }
+
+  /**
+   * Runs the rules over readings (inside a transaction), starting from each target's state in
+   * `base` (else the engine's), and writes every state change. The new states go to `out`, the
+   * changes to announce to `pending`; nothing of the engine itself changes.
+   */
+  private evaluateInto(readings: readonly Reading[], base: ReadonlyMap<Target, TargetState>, out: Map<Target, TargetState>, pending: PendingChange[]): void {
     const groups = new Map<Target, Reading[]>();
     for (const r of readings) {
-      const list = this.byDevMetric.get(`${r.dev}\u0000${r.metric}`);
+      const list = this.byDevMetric.get(r.dev)?.get(r.metric);
       if (!list) continue;
       for (const t of list) {
         const g = groups.get(t);
@@ -157,48 +246,38 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
         else groups.set(t, [r]);
       }
     }
-    if (!groups.size) return [];
+    if (!groups.size) return;
     const now = this.now();
-    const staged = new Map<Target, Pick<Target, 'lastTs' | 'level' | 'maxLevel' | 'alertId'>>();
-    const pending: Array<{ alertId: number; event: AlertHistoryEntry; message: LocalizedText }> = [];
     const alerts = this.store.alerts;
-    alerts.transaction(() => {
-      for (const [t, rs] of groups) {
-        const s = { lastTs: t.lastTs, level: t.level, maxLevel: t.maxLevel, alertId: t.alertId };
-        // Array.prototype.sort is stable: equal timestamps keep their seq order.
-        if (rs.length > 1) rs.sort((a, b) => a.ts - b.ts);
-        for (const r of rs) {
-          if (r.ts <= s.lastTs) continue;
-          if (r.ts > now + this.maxFutureSkewMs) {
-            if (now - this.futureWarned > 60_000) {
-              this.futureWarned = now;
-              this.log.warn({ dev: r.dev, metric: r.metric, ts: r.ts, now }, 'reading dated in the future: stored, not evaluated by alert rules (gateway clock?)');
-            }
-            continue;
+    for (const [t, rs] of groups) {
+      const prev = base.get(t) ?? t;
+      const s: TargetState = { lastTs: prev.lastTs, level: prev.level, maxLevel: prev.maxLevel, alertId: prev.alertId };
+      // Usually in time order already (one pass, no comparator calls). Array.prototype.sort is
+      // stable: equal timestamps keep their seq order.
+      if (!inTimeOrder(rs)) rs.sort((a, b) => a.ts - b.ts);
+      for (const r of rs) {
+        if (r.ts <= s.lastTs) continue;
+        if (r.ts > now + this.maxFutureSkewMs) {
+          if (now - this.futureWarned > 60_000) {
+            this.futureWarned = now;
+            this.log.warn({ dev: r.dev, metric: r.metric, ts: r.ts, now }, 'reading dated in the future: stored, not evaluated by alert rules (gateway clock?)');
           }
-          s.lastTs = r.ts;
-          const level = t.rule.evaluate(t.device, s.level, r);
-          if (level === null || level === s.level) continue;
-          const value = typeof r.value === 'number' ? r.value : null;
-          const change = this.transition(t, s, level, value, r.ts);
-          if (change) pending.push(change);
+          continue;
         }
-        if (s.lastTs !== t.lastTs) alerts.setCursor({ rule: t.rule.kind, dev: t.device.id, metric: t.metric, lastTs: s.lastTs });
-        staged.set(t, s);
+        s.lastTs = r.ts;
+        const level = t.rule.evaluate(t.device, s.level, r);
+        if (level === null || level === s.level) continue;
+        const value = typeof r.value === 'number' ? r.value : null;
+        const change = this.transition(t, s, level, value, r.ts);
+        if (change) pending.push(change);
       }
-    });
-    for (const [t, s] of staged) Object.assign(t, s);
-    return this.emitAll(pending);
+      if (s.lastTs !== prev.lastTs) alerts.setCursor({ rule: t.rule.kind, dev: t.device.id, metric: t.metric, lastTs: s.lastTs });
+      out.set(t, s);
+    }
   }
 
   /** Writes one level change (inside the caller's transaction) and updates the staged state. */
-  private transition(
-    t: Target,
-    s: Pick<Target, 'lastTs' | 'level' | 'maxLevel' | 'alertId'>,
-    level: number,
-    value: number | null,
-    ts: number,
-  ): { alertId: number; event: AlertHistoryEntry; message: LocalizedText } | null {
+  private transition(t: Target, s: TargetState, level: number, value: number | null, ts: number): PendingChange | null {
     const alerts = this.store.alerts;
     let kind: AlertEventKind;
     if (s.alertId === null || s.level === 0) {
@@ -234,7 +313,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     return { alertId, event, message };
   }
 
-  private emitAll(pending: Array<{ alertId: number; event: AlertHistoryEntry; message: LocalizedText }>): AlertChange[] {
+  private emitAll(pending: readonly PendingChange[]): AlertChange[] {
     const changes: AlertChange[] = [];
     for (const p of pending) {
       const alert = this.get(p.alertId);

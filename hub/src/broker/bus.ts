@@ -16,6 +16,7 @@ export interface Bus {
    * next delivery of this subscription waits for the handler (and its promise) to finish.
    */
   subscribe(filter: string, handler: BusHandler): Promise<void>;
+  /** Resolves once the broker took the message (at once, without publishing, when the broker is shutting down). */
   publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void>;
   /** Removes this bus's subscriptions (the broker itself is closed by its owner). */
   close(): Promise<void>;

@@ -37,6 +37,9 @@ export class InProcessBus implements Bus {
   }
 
   publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void> {
+    // The broker is shutting down: its clients are disconnected, nobody is left to receive this
+    // (an ack of a batch committed during shutdown; the gateway learns upTo when it reconnects).
+    if (this.broker.closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.broker.publish(
         {

@@ -92,10 +92,16 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
     connectedClients: () => aedes.connectedClients,
     close() {
       closing ??= (async () => {
+        // No new connections, and nothing more read from the open ones (MQTT clients and TLS
+        // handshakes alike): from here on the broker PUBACKs nothing new.
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await new Promise<void>((resolve) => aedes.close(() => resolve()));
-        // Connections still in the TLS handshake never reached aedes.
         for (const s of sockets) s.destroy();
+        // aedes 1.2 writes the PUBACK of a QoS 1 publish first and hands the message to the
+        // subscribers one turn later (lib/handlers/publish.js, then setImmediate in lib/write.js).
+        // Let the publishes already PUBACKed reach the hub's subscription before aedes closes its
+        // emitter, which would drop them.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await serverClosed;
       })();
       return closing;

@@ -1,10 +1,19 @@
-/** Which readings the hub stores; the others are quarantined (accounted, kept, counted). */
+/**
+ * Which readings the hub stores; the others are quarantined (accounted, kept, counted).
+ *
+ * The hub also repeats the edge normalizer's plausibility check (edge/src/normalize): a number
+ * outside the catalog's `range` for its metric is stored with q "bad", reason "out_of_range", the
+ * value kept. A gateway that is not ours (or a broken one) may send such a value as "good"; the
+ * alert rules ignore bad readings, so an impossible 900 m water level raises no flood alarm.
+ * Readings the gateway already marked bad keep their quality and reason; an uncertain one outside
+ * the range is as impossible as a good one and is flagged the same way.
+ */
 import { metricDef, type Reading } from '@ioc/shared';
 import type { Registry } from '../config/registry.js';
-import type { Admit, QuarantineCause } from '../store/types.js';
+import type { Admit, HubFlag, QuarantineCause } from '../store/types.js';
 
 export function createAdmission(registry: Registry): Admit {
-  return (gw: string, r: Reading): QuarantineCause | null => {
+  return (gw: string, r: Reading): QuarantineCause | HubFlag | null => {
     const device = registry.devices.get(r.dev);
     if (!device) return 'unknown_device';
     if (device.gateway !== gw) return 'device_not_on_gateway';
@@ -12,9 +21,13 @@ export function createAdmission(registry: Registry): Admit {
     if (!def) return 'unknown_metric';
     // Units are converted at the edge: the hub keeps one unit per metric, the catalog's.
     if (r.unit !== def.unit) return 'unit_mismatch';
-    if (r.value !== null) {
-      if (def.kind === 'number' && typeof r.value !== 'number') return 'value_kind_mismatch';
-      if (def.kind === 'boolean' && typeof r.value !== 'boolean') return 'value_kind_mismatch';
+    const value = r.value;
+    if (value !== null) {
+      if (def.kind === 'number') {
+        if (typeof value !== 'number') return 'value_kind_mismatch';
+        const range = def.range;
+        if (range && r.q !== 'bad' && (value < range[0] || value > range[1])) return 'out_of_range';
+      } else if (typeof value !== 'boolean') return 'value_kind_mismatch';
     }
     return null;
   };

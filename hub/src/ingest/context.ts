@@ -5,6 +5,7 @@ import type { Registry } from '../config/registry.js';
 import type { LiveFeed } from '../live.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
+import type { RateLimitedLog } from '../util/rate-limited-log.js';
 import type { PendingTelemetry } from './handlers/telemetry.js';
 
 /** Bounded label set of ioc_hub_rejected_total. */
@@ -29,6 +30,8 @@ export interface IngestContext {
   logger: Logger;
   maxPayloadBytes: number;
   now(): number;
+  /** Logs at most a few lines per key and interval (a misbehaving gateway cannot flood the log). */
+  logLimited: RateLimitedLog;
   /** Counts and logs (rate-limited) a refused message; the process carries on. */
   reject(reason: RejectReason, gw: string | null, detail: string): void;
   /** Publishes `{upTo}` QoS 1 to ioc/v1/{gw}/ack. Call only after the state it reports is committed. */
@@ -37,6 +40,13 @@ export interface IngestContext {
   enqueueTelemetry(p: PendingTelemetry): void;
   /** Writes (and acknowledges) the queued telemetry batches now. */
   flushTelemetry(): void;
-  /** Flushes, then refuses further batches (they are not acknowledged; the gateway resends them). */
+  /** True once close() was called: nothing more is handled. */
+  readonly closed: boolean;
+  /**
+   * For shutdown, after the broker has closed its listener and client connections: commits the
+   * queued telemetry batches (without acks: their clients are gone; a gateway learns upTo when it
+   * reconnects), then drops whatever is still delivered, unhandled and unacknowledged (the
+   * gateway resends it). The store is not used after this returns.
+   */
   close(): void;
 }

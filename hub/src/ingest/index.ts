@@ -33,6 +33,7 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
   let pending: PendingTelemetry[] = [];
   let scheduled = false;
   let closed = false;
+  let acking = true;
   const ctx: IngestContext = {
     store: opts.store,
     registry: opts.registry,
@@ -42,11 +43,13 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
     logger: opts.logger,
     maxPayloadBytes: opts.maxPayloadBytes,
     now: opts.now ?? Date.now,
+    logLimited: log,
     reject(reason, gw, detail) {
       opts.metrics.rejected.inc({ reason });
       log(`reject:${reason}:${gw ?? ''}`, 'warn', { gw, reason, detail: detail.slice(0, 300) }, 'message rejected');
     },
     publishAck(gw, upTo) {
+      if (!acking) return;
       opts.bus
         .publish(gatewayTopic(gw, 'ack'), JSON.stringify({ upTo }), { qos: 1, retain: false })
         .catch((err: unknown) => opts.logger.error({ err, gw, upTo }, 'publishing the ack failed'));
@@ -75,7 +78,12 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
         opts.metrics.rejected.inc({ reason: 'internal_error' });
       }
     },
+    get closed() {
+      return closed;
+    },
     close() {
+      if (closed) return;
+      acking = false;
       ctx.flushTelemetry();
       closed = true;
     },
@@ -84,6 +92,8 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
 }
 
 export function dispatch(ctx: IngestContext, topic: string, payload: Buffer): void {
+  // Stopped: the store may be closed already. Not acknowledged, so the gateway resends it.
+  if (ctx.closed) return;
   const t = parseGatewayTopic(topic);
   if (!t) return ctx.reject('unknown_topic', null, topic);
   const handler = HANDLERS[t.kind];

@@ -21,8 +21,18 @@ export type QuarantineCause =
   | 'unit_mismatch'
   | 'value_kind_mismatch';
 
-/** Decides whether a reading may be stored; returns the quarantine cause, or null to store it. */
-export type Admit = (gw: string, reading: Reading) => QuarantineCause | null;
+/**
+ * The hub's own verdict on a reading it stores: the value is outside the metric's plausible range
+ * (shared catalog), so it is stored with q "bad" and this reason, as the edge normalizer does,
+ * whatever quality the gateway claimed.
+ */
+export type HubFlag = 'out_of_range';
+
+/**
+ * Decides how a reading is admitted: a quarantine cause (kept aside, accounted), a hub flag (stored
+ * with q "bad" and that reason), or null to store it as sent.
+ */
+export type Admit = (gw: string, reading: Reading) => QuarantineCause | HubFlag | null;
 
 export interface WriteResult {
   /** Readings newly stored in the readings table. */
@@ -32,9 +42,14 @@ export interface WriteResult {
   /** Readings newly accounted but kept in quarantine, by cause. */
   quarantined: number;
   quarantinedBy: Partial<Record<QuarantineCause, number>>;
+  /**
+   * Readings newly stored with q "bad", reason "out_of_range" by the hub (the gateway sent them as
+   * good or uncertain), by metric. Included in `stored` and `fresh`.
+   */
+  outOfRangeBy: Partial<Record<string, number>>;
   /** The gateway's contiguous high-water mark after the write. */
   upTo: number;
-  /** The newly stored readings, in seq order (for alert rules and live listeners). */
+  /** The newly stored readings as stored (q and reason included), in seq order (for alert rules and live listeners). */
   fresh: StoredReading[];
 }
 
@@ -186,7 +201,11 @@ export interface AlertCursor {
 
 /** Durable alert state; the engine (../alerts/engine.ts) is the only writer. */
 export interface AlertStore {
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  /**
+   * Runs `fn` in one transaction. Called inside an open transaction (e.g. a telemetry group
+   * commit) it is a savepoint: it commits with the outer transaction, and if `fn` throws only its
+   * own writes are undone before the error is rethrown.
+   */
   transaction<T>(fn: () => T): T;
   insert(a: Omit<AlertRecord, 'id'>): number;
   update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'dev' | 'metric' | 'rule'>>): void;
@@ -223,8 +242,14 @@ export interface Store {
    * Group commit: writes several batches (possibly of the same gateway, in order) in ONE
    * transaction, each exactly as writeBatch would; one result per batch, returned after the
    * commit. If it throws, nothing of any batch was written.
+   *
+   * `within`, when given, runs inside that transaction after the batches are written, with their
+   * results: what it writes (e.g. the alert engine's state changes, gateways' last-seen times)
+   * commits together with the readings, so one group is one commit. If it throws, the whole
+   * transaction is rolled back and the error is rethrown. In-memory state it changes must follow
+   * the commit (the store's own caches do: they are updated only after it).
    */
-  writeBatches(batches: readonly BatchInput[]): WriteResult[];
+  writeBatches(batches: readonly BatchInput[], within?: (results: readonly WriteResult[]) => void): WriteResult[];
   /** Accounts seq ranges the gateway deleted unsent. */
   markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now?: number): DropResult;
   /** Highest seq such that every seq 1..upTo is accounted. */

@@ -5,8 +5,10 @@
  *
  * Group commit: a valid batch is queued (IngestContext.enqueueTelemetry) and the batches that
  * arrive in the same event-loop turn are written by commitTelemetry in ONE transaction (one WAL
- * flush with synchronous = FULL instead of one per batch); each batch's alert evaluation and ack
- * follow that commit, in arrival order.
+ * flush with synchronous = FULL instead of one per batch). The alert rules run inside that same
+ * transaction, batch by batch in arrival order, so readings, alert episodes and rule cursors of
+ * the whole group are one commit; alert changes are announced, and each batch's ack published,
+ * only after it.
  */
 import { batchSeqConsistent, decodePayload, validateTelemetryBatch, type TelemetryBatch } from '@ioc/shared';
 import type { IngestContext, RejectReason } from '../context.js';
@@ -40,26 +42,83 @@ export function handleTelemetry(ctx: IngestContext, gw: string, payload: Buffer)
   ctx.enqueueTelemetry({ gw, batch, started });
 }
 
+/** A failure of the alert rules (not of the readings' write) inside a group's transaction. */
+class AlertEvaluationError extends Error {
+  constructor(cause: unknown) {
+    super(`alert evaluation failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'AlertEvaluationError';
+  }
+}
+
 /**
- * Writes the queued batches in one transaction, then, per batch in order: metrics, alert rules,
- * ack, live feed. If the group's transaction fails (nothing of it was written), each batch is
- * retried alone, so one bad batch is refused as before without holding back the others.
+ * ONE transaction: the batches, their gateways' last-seen times and (with `rules`) the alert rules
+ * over each batch's fresh readings, in order. Alert changes are applied to the engine and
+ * announced after the commit; if anything throws, nothing was written and the engine's staged
+ * state is dropped, so it still matches the database.
+ */
+function writeGroup(ctx: IngestContext, group: readonly PendingTelemetry[], rules: boolean): WriteResult[] {
+  const staging = rules ? ctx.alerts.stage() : null;
+  const now = ctx.now();
+  let results: WriteResult[];
+  try {
+    results = ctx.store.writeBatches(
+      group.map((p) => ({ gw: p.gw, firstSeq: p.batch.seq[0], readings: p.batch.readings })),
+      (written) => {
+        for (let i = 0; i < written.length; i++) {
+          ctx.store.touchGateway(group[i]!.gw, now);
+          const fresh = written[i]!.fresh;
+          if (!staging || !fresh.length) continue;
+          try {
+            staging.evaluate(fresh);
+          } catch (err) {
+            throw new AlertEvaluationError(err);
+          }
+        }
+      },
+    );
+  } catch (err) {
+    staging?.rollback();
+    throw err;
+  }
+  staging?.commit();
+  return results;
+}
+
+/** One batch in a transaction of its own; if the rules fail on it, it is stored without them. */
+function writeAlone(ctx: IngestContext, p: PendingTelemetry, failure?: unknown): WriteResult | Error {
+  let err = failure;
+  if (err === undefined) {
+    try {
+      return writeGroup(ctx, [p], true)[0]!;
+    } catch (e) {
+      err = e;
+    }
+  }
+  if (!(err instanceof AlertEvaluationError)) return err as Error;
+  // A rule failing must not hold the readings back: stored (and acknowledged) without the rules;
+  // the engine catches up from the store at its next start.
+  ctx.logger.error({ err: err.cause, gw: p.gw, seq: p.batch.seq }, 'alert evaluation failed; readings stored without it');
+  ctx.metrics.rejected.inc({ reason: 'internal_error' });
+  try {
+    return writeGroup(ctx, [p], false)[0]!;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/**
+ * Writes the queued batches and their alert evaluation in one transaction, then, per batch in
+ * order: metrics, ack, live feed. If the group's transaction fails (nothing of it was written),
+ * each batch is retried alone, so one bad batch is refused as before without holding back the
+ * others.
  */
 export function commitTelemetry(ctx: IngestContext, pending: readonly PendingTelemetry[]): void {
   if (!pending.length) return;
   let results: Array<WriteResult | Error>;
   try {
-    results = ctx.store.writeBatches(pending.map((p) => ({ gw: p.gw, firstSeq: p.batch.seq[0], readings: p.batch.readings })));
+    results = writeGroup(ctx, pending, true);
   } catch (err) {
-    results = pending.length === 1
-      ? [err as Error]
-      : pending.map((p) => {
-          try {
-            return ctx.store.writeBatch(p.gw, p.batch.seq[0], p.batch.readings);
-          } catch (e) {
-            return e as Error;
-          }
-        });
+    results = pending.length === 1 ? [writeAlone(ctx, pending[0]!, err)] : pending.map((p) => writeAlone(ctx, p));
   }
   for (let i = 0; i < pending.length; i++) finish(ctx, pending[i]!, results[i]!);
 }
@@ -71,23 +130,20 @@ function finish(ctx: IngestContext, p: PendingTelemetry, res: WriteResult | Erro
     ctx.logger.error({ err: res, gw, seq: batch.seq }, 'storing a telemetry batch failed; not acknowledged');
     return ctx.reject('store_error', gw, res.message);
   }
-  const now = ctx.now();
-  ctx.store.touchGateway(gw, now);
   const m = ctx.metrics;
   if (res.stored) m.readingsStored.inc({ gw }, res.stored);
   if (res.duplicates) m.duplicates.inc({ gw }, res.duplicates);
-  for (const [cause, n] of Object.entries(res.quarantinedBy)) m.quarantined.inc({ gw, cause }, n);
+  for (const cause in res.quarantinedBy) m.quarantined.inc({ gw, cause }, res.quarantinedBy[cause as keyof typeof res.quarantinedBy]);
   if (res.quarantined) {
     ctx.logger.warn({ gw, seq: batch.seq, quarantined: res.quarantinedBy }, 'readings quarantined (accounted and kept, not stored as data)');
   }
-  if (res.fresh.length) {
-    try {
-      ctx.alerts.evaluate(res.fresh);
-    } catch (err) {
-      // The readings are committed; the engine catches up from the store at its next start.
-      ctx.logger.error({ err, gw, seq: batch.seq }, 'alert evaluation failed');
-      m.rejected.inc({ reason: 'internal_error' });
-    }
+  let outOfRange = false;
+  for (const metric in res.outOfRangeBy) {
+    outOfRange = true;
+    m.outOfRange.inc({ gw, metric }, res.outOfRangeBy[metric]);
+  }
+  if (outOfRange) {
+    ctx.logLimited(`out_of_range:${gw}`, 'warn', { gw, seq: batch.seq, outOfRange: res.outOfRangeBy }, 'readings sent as good or uncertain but outside the plausible range: stored as q bad (out_of_range), not evaluated by alert rules');
   }
   ctx.publishAck(gw, res.upTo);
   m.ingestSeconds.observe({ kind: 'telemetry' }, Number(process.hrtime.bigint() - p.started) / 1e9);
