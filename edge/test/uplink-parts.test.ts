@@ -197,7 +197,7 @@ function wideReader(width: number): ReadRun & { lastSeq: number } {
   return fn;
 }
 
-test('lanes: backlog bytes in flight are capped at max(floor, measured delivery rate x target)', () => {
+test('lanes: backlog bytes in flight are capped at max(floor, measured pipe + delivery rate x target)', () => {
   let now = 0;
   // Batches of 10 rows x 100 bytes: ~1,010 bytes each. Floor 2,000 bytes: two batches in flight.
   const mk = () => new Lanes(10, 16, 2, { targetMs: 100, floorBytes: 2000, now: () => now });
@@ -207,14 +207,17 @@ test('lanes: backlog bytes in flight are capped at max(floor, measured delivery 
     return got;
   };
 
-  // A slow link: 2 batches (~2 KB) acked per 200 ms is ~10 bytes/ms, x 100 ms = 1 KB < floor.
+  // A slow link: the two batches sent together are acked 100 ms apart (the second waited for the
+  // first to cross the link): ~10 bytes/ms, no propagation beyond that, x 100 ms = 1 KB < floor.
   const slow = mk();
   const read = wideReader(100);
   read.lastSeq = 1000;
   slow.plan(0, 1000);
   assert.equal(backlogBatches(slow, read, 1000).length, 2, 'before any sample: the floor only');
   assert.ok(slow.backlogInflightBytes >= 2000 && slow.backlogInflightBytes < 2100);
-  now += 200;
+  now += 100;
+  slow.onAck(10);
+  now += 100;
   slow.onAck(20);
   assert.equal(backlogBatches(slow, read, 1000).length, 2, 'a slow link stays at the floor, not 16 batches');
   assert.equal(slow.backlogByteCap(), 2000);
@@ -235,4 +238,31 @@ test('lanes: backlog bytes in flight are capped at max(floor, measured delivery 
   assert.equal(backlogBatches(fast, read, 1000).length, 2);
   assert.equal(fast.rewind(), 'backlog');
   assert.equal(fast.backlogInflightBytes, 0);
+});
+
+test('lanes: on a long round trip with room to spare the backlog cap grows past the floor to the batch window', () => {
+  let now = 0;
+  // Every batch in flight is acked 300 ms after it went out, whatever the flight: a fast link far
+  // away. The old rule (max(floor, rate x target)) stayed at the floor: 2 batches per 300 ms.
+  const lanes = new Lanes(10, 16, 2, { targetMs: 100, floorBytes: 2000, now: () => now });
+  const read = wideReader(100);
+  read.lastSeq = 5000;
+  lanes.plan(0, 5000);
+  const perRound: number[] = [];
+  for (let round = 0; round < 12; round++) {
+    let n = 0;
+    let last = 0;
+    for (let b = lanes.next(read, 5000, true); b; b = lanes.next(read, 5000, true)) {
+      if (b.batch.lane !== 'backlog') continue;
+      n++;
+      last = b.batch.last;
+    }
+    perRound.push(n);
+    now += 300;
+    lanes.onAck(last);
+  }
+  assert.equal(perRound[0], 2, 'the floor first');
+  for (let i = 1; i < perRound.length; i++) assert.ok(perRound[i]! >= perRound[i - 1]!, `never shrinks: ${perRound.join(' ')}`);
+  assert.equal(perRound[perRound.length - 1], 16, `then the batch window is the limit: ${perRound.join(' ')}`);
+  assert.equal(lanes.linkEstimate().phase, 'startup', 'no batch has queued: still looking for the pipe');
 });

@@ -21,6 +21,10 @@
  *   BENCH_DRAIN_LINK_KBPS=2000     a 2 Mbit/s link (each way) between gateway and hub, like a
  *                                  commune's cellular uplink (then the drain is link-bound; the
  *                                  figure of interest is the live probes' latency)
+ *   BENCH_DRAIN_LINK_DELAY_MS=300  add this one-way delay to each direction of that link (round
+ *                                  trip + 2 x 300 ms, like a satellite or VSAT hop; works with or
+ *                                  without BENCH_DRAIN_LINK_KBPS)
+ *   BENCH_DRAIN_MAX_INFLIGHT=64    override uplink.maxInflightBatches (default: the schema's)
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -36,6 +40,11 @@ const ROWS = Number(process.env.BENCH_DRAIN_ROWS ?? (QUICK ? 200_000 : 1_000_000
 const SYNC = (process.env.BENCH_DRAIN_SYNC ?? SHIPPED_SYNC) as 'NORMAL' | 'FULL';
 /** Optional: put a link of this many kbit/s (each way) between gateway and hub. */
 const LINK_KBPS = Number(process.env.BENCH_DRAIN_LINK_KBPS ?? 0);
+/** Optional: one-way delay in ms added to each direction of that link (RTT + 2 x this). */
+const LINK_DELAY_MS = Number(process.env.BENCH_DRAIN_LINK_DELAY_MS ?? 0);
+/** Optional: uplink.maxInflightBatches instead of the shipped default. */
+const MAX_INFLIGHT = process.env.BENCH_DRAIN_MAX_INFLIGHT ? Number(process.env.BENCH_DRAIN_MAX_INFLIGHT) : undefined;
+const LINK_LABEL = `${LINK_KBPS ? `${fmt(LINK_KBPS)} kbit/s` : LINK_DELAY_MS ? 'unlimited' : 'loopback'}${LINK_DELAY_MS ? ` + ${fmt(LINK_DELAY_MS)} ms each way` : ''}`;
 const FILL_CHUNK = 1000;
 const LIVE_EVERY_MS = 100;
 const LIVE_POLL = 10;
@@ -47,8 +56,8 @@ const field = new Field(0);
 
 console.log('# drain.bench — 1,000,000 readings waiting, then reconnect: drain rate and live-lane latency');
 await warnIfBusy();
-console.log(`rows ${fmt(ROWS)}, outbox synchronous ${SYNC}, link ${LINK_KBPS ? `${fmt(LINK_KBPS)} kbit/s` : 'loopback'}, batchSize ${DEFAULTS.batchSize}, lingerMs ${DEFAULTS.lingerMs}, ` +
-  `maxInflightBatches ${DEFAULTS.maxInflightBatches}; hub in a child process`);
+console.log(`rows ${fmt(ROWS)}, outbox synchronous ${SYNC}, link ${LINK_LABEL}, batchSize ${DEFAULTS.batchSize}, lingerMs ${DEFAULTS.lingerMs}, ` +
+  `maxInflightBatches ${MAX_INFLIGHT ?? DEFAULTS.maxInflightBatches}; hub in a child process`);
 
 const gwDir = freshDir('drain-gw');
 const hubDir = freshDir('drain-hub');
@@ -79,12 +88,13 @@ try {
   const hs = performance.now();
   hub = await Peer.start({ mode: 'hub', dataDir: hubDir, pki });
   console.log(`hub up in ${fmt(performance.now() - hs)} ms (child process, fresh database)`);
-  if (LINK_KBPS) {
-    link = new SlowLink(hub.port, LINK_KBPS);
+  if (LINK_KBPS || LINK_DELAY_MS) {
+    link = new SlowLink(hub.port, LINK_KBPS, LINK_DELAY_MS);
     await link.start();
   }
   const os = performance.now();
-  const g = openGateway({ dir: gwDir, port: link?.port ?? hub.port, pki, gw: gwId, synchronous: SYNC });
+  const g = openGateway({ dir: gwDir, port: link?.port ?? hub.port, pki, gw: gwId, synchronous: SYNC,
+    ...(MAX_INFLIGHT ? { uplink: { maxInflightBatches: MAX_INFLIGHT } } : {}) });
   const backlogLast = g.outbox.lastSeq;
   console.log(`outbox reopened in ${fmt(performance.now() - os)} ms: depth ${fmt(g.outbox.depth)}, lastSeq ${fmt(backlogLast)}`);
 
@@ -191,14 +201,14 @@ try {
 
   heading('verdict');
   const firstLive = Math.max(firstLiveAt, atConnectStoredAt) - connectAt;
-  if (LINK_KBPS) console.log(`(a ${fmt(LINK_KBPS)} kbit/s link: the drain is bound by the link, not by the software; the 50,000/s target is for loopback)`);
+  if (LINK_KBPS || LINK_DELAY_MS) console.log(`(a ${LINK_LABEL} link: the drain is bound by the link, not by the software; the 50,000/s target is for loopback)`);
   const targets = [
-    verdict({ name: `drain rate with ${fmt(ROWS)} rows waiting`, value: drainRate, bound: LINK_KBPS ? 0 : 50_000, kind: 'min', unit: 'readings/s' }),
-    verdict({ name: 'first live reading at the hub after reconnect (later of the two probes)', value: firstLive, bound: 1000, kind: 'max', unit: 'ms' }),
+    verdict({ name: `drain rate with ${fmt(ROWS)} rows waiting`, value: drainRate, bound: LINK_KBPS || LINK_DELAY_MS ? 0 : 50_000, kind: 'min', unit: 'readings/s' }),
+    verdict({ name: 'first live reading at the hub after reconnect (later of the two probes)', value: firstLive, bound: 1000 + 2 * LINK_DELAY_MS, kind: 'max', unit: 'ms' }),
     verdict({ name: 'readings lost or duplicated during the run', value: intact ? 0 : Math.abs(lastSeq - integrity.hubStored) || 1, bound: 0, kind: 'max', unit: 'readings' }),
   ];
-  saveResults(`drain${SYNC === SHIPPED_SYNC ? '' : `-${SYNC}`}${LINK_KBPS ? `-link${LINK_KBPS}k` : ''}`, {
-    rows: ROWS, synchronous: SYNC, linkKbps: LINK_KBPS || null, fillReadingsPerS: (ROWS / fillMs) * 1000,
+  saveResults(`drain${SYNC === SHIPPED_SYNC ? '' : `-${SYNC}`}${LINK_KBPS ? `-link${LINK_KBPS}k` : ''}${LINK_DELAY_MS ? `-delay${LINK_DELAY_MS}ms` : ''}${MAX_INFLIGHT ? `-inflight${MAX_INFLIGHT}` : ''}`, {
+    rows: ROWS, synchronous: SYNC, linkKbps: LINK_KBPS || null, linkDelayMs: LINK_DELAY_MS || null, maxInflightBatches: MAX_INFLIGHT ?? DEFAULTS.maxInflightBatches, fillReadingsPerS: (ROWS / fillMs) * 1000,
     connectMs: connectAt - startAt, drainMs, drainRate,
     firstLiveAfterConnectMs: firstLiveAt - connectAt, firstLiveAfterStartMs: firstLiveAt - startAt,
     atConnectProbeMs: atConnectStoredAt - connectAt,

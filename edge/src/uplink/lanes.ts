@@ -14,13 +14,15 @@
  * Live batches still queue behind whatever backlog bytes are already in the socket and the link's
  * buffers. On a slow link 16 backlog batches of ~50 KB are ~3 s of a 2 Mbit/s uplink, so the
  * backlog lane is also bounded in bytes: it may have in flight (sent, not yet covered by the hub's
- * ack) at most max(floorBytes, measured delivery rate x targetMs). The rate is sampled per acked
- * backlog batch, as bytes acked between its send and its ack over that time (the BBR delivery-rate
- * sample), with a max filter over the last few samples so that the cap itself cannot talk the
- * estimate down. On loopback the rate is tens of MB/s and the batch window is the only limit.
+ * ack) about the link's bandwidth-delay product plus targetMs of queue, never below floorBytes,
+ * as a LinkEstimator (estimator.ts) works out from each acked backlog batch's round trip and
+ * delivery rate. On a 2 Mbit/s link that is ~targetMs of backlog ahead of a live batch; on a
+ * satellite hop (600 ms round trip) it grows until the pipe is full; on loopback the rate is tens
+ * of MB/s and the batch window is the only limit.
  */
 import type { Lane } from '@ioc/shared';
 import type { OutboxRun } from '../outbox/index.js';
+import { LinkEstimator, type LinkEstimate } from './estimator.js';
 
 export interface Batch {
   readonly lane: Lane;
@@ -35,6 +37,10 @@ export interface Pacing {
   targetMs?: number;
   /** Backlog bytes always allowed in flight, also before the first rate sample (default 64 KiB). */
   floorBytes?: number;
+  /** A min RTT older than this is measured again (default 10 s). */
+  minRttWindowMs?: number;
+  /** Growth of the cap per round trip while the link shows no standing queue (default 1.25). */
+  probeGain?: number;
   /** Monotonic clock in ms (default performance.now). */
   now?: () => number;
 }
@@ -44,12 +50,21 @@ interface Flight {
   readonly batch: Batch;
   readonly bytes: number;
   readonly sentAt: number;
+  /** Backlog bytes in flight ahead of it when it was sent. */
+  readonly aheadBytes: number;
+  /** Live bytes sent and not yet PUBACKed when it was sent (on the link ahead of it, maybe). */
+  readonly liveAheadBytes: number;
   /** Backlog bytes acked on this connection when the batch was sent. */
   readonly ackedBytesAtSend: number;
+  /** When those had been acked (the last ack before the send, or the start of this flight). */
+  readonly ackedTimeAtSend: number;
+  /** Send time of the batch acked last before the send (or its own, at the start of a flight). */
+  readonly firstSentAtSend: number;
+  /** Acks of backlog batches on this connection before the send. */
+  readonly acksAtSend: number;
+  /** Sent on the same ack as the backlog batch just ahead of it. */
+  readonly burst: boolean;
 }
-
-/** Rate samples kept for the max filter. */
-const RATE_SAMPLES = 8;
 
 interface LaneState {
   readonly name: Lane;
@@ -76,10 +91,13 @@ export class Lanes {
   private flights: Flight[] = [];
   private inflightBytes = 0;
   private ackedBytes = 0;
-  /** Recent delivery-rate samples, bytes per ms. */
-  private rates: number[] = [];
-  private readonly targetMs: number;
-  private readonly floorBytes: number;
+  /** For the delivery-rate samples (BBR's delivered_time and first_sent_time). */
+  private ackedTime = 0;
+  private firstSent = 0;
+  private acks = 0;
+  /** Live batches sent and not yet PUBACKed or acked, with their bytes. */
+  private readonly liveBytes = new Map<Batch, number>();
+  private readonly link: LinkEstimator;
   private readonly now: () => number;
 
   constructor(
@@ -89,15 +107,18 @@ export class Lanes {
     private readonly backlogBatches = 2,
     pacing: Pacing = {},
   ) {
-    this.targetMs = pacing.targetMs ?? 250;
-    this.floorBytes = pacing.floorBytes ?? 64 * 1024;
+    this.link = new LinkEstimator(pacing);
     this.now = pacing.now ?? (() => performance.now());
   }
 
-  /** Backlog bytes the lane may have in flight now: max(floor, measured rate x target). */
+  /** Backlog bytes the lane may have in flight now (one batch always may). */
   backlogByteCap(): number {
-    const rate = this.rates.length ? Math.max(...this.rates) : 0;
-    return Math.max(this.floorBytes, rate * this.targetMs);
+    return this.link.cap();
+  }
+
+  /** The link estimate behind the cap (for status and tests). */
+  linkEstimate(): LinkEstimate {
+    return this.link.estimate();
   }
 
   /** Backlog bytes sent and not yet covered by the hub's ack (this connection). */
@@ -112,7 +133,9 @@ export class Lanes {
     // A new connection may be a different link: measure again from the floor.
     this.resetFlights();
     this.ackedBytes = 0;
-    this.rates = [];
+    this.acks = 0;
+    this.liveBytes.clear();
+    this.link.reset();
     if (lastSeq - ackedUpTo > this.backlogBatches * this.batchSize) {
       // Live tail of one batch: the first live batch carries the newest readings.
       const b = lastSeq - this.batchSize;
@@ -150,8 +173,8 @@ export class Lanes {
       else if (flushLive || run.last < lastSeq || run.last - run.first + 1 >= this.batchSize) return this.take(live, run);
     }
     const bl = this.backlog;
-    // At least one backlog batch may always be in flight (inflightBytes 0 < cap).
-    if (bl && bl.window.length < this.maxInflight && bl.cursor < bl.hi && this.inflightBytes < this.backlogByteCap()) {
+    // At least one backlog batch may always be in flight.
+    if (bl && bl.window.length < this.maxInflight && bl.cursor < bl.hi && (this.inflightBytes === 0 || this.inflightBytes < this.link.cap())) {
       const run = read(bl.cursor, this.batchSize, bl.hi);
       if (!run) bl.cursor = bl.hi;
       else return this.take(bl, run);
@@ -166,19 +189,22 @@ export class Lanes {
     if (this.highestSent < upTo) this.highestSent = upTo;
     if (this.flights.length > 0 && this.flights[0]!.batch.last <= upTo) {
       const t = this.now();
+      this.acks++;
       while (this.flights.length > 0 && this.flights[0]!.batch.last <= upTo) {
         const f = this.flights.shift()!;
         this.inflightBytes -= f.bytes;
         this.ackedBytes += f.bytes;
-        const ms = t - f.sentAt;
-        if (ms > 0) {
-          this.rates.push((this.ackedBytes - f.ackedBytesAtSend) / ms);
-          if (this.rates.length > RATE_SAMPLES) this.rates.shift();
-        }
+        this.link.onAck({
+          sentAt: f.sentAt, ackedAt: t, bytes: f.bytes, aheadBytes: f.aheadBytes, otherAheadBytes: f.liveAheadBytes,
+          deliveredBytes: this.ackedBytes - f.ackedBytesAtSend,
+          intervalMs: Math.max(t - f.ackedTimeAtSend, f.sentAt - f.firstSentAtSend), burst: f.burst,
+        });
+        this.ackedTime = t;
+        this.firstSent = f.sentAt;
       }
     }
     for (const l of this.lanes()) {
-      while (l.window.length > 0 && l.window[0]!.last <= upTo) l.window.shift();
+      while (l.window.length > 0 && l.window[0]!.last <= upTo) this.liveBytes.delete(l.window.shift()!);
       // Never resend what the hub already has (e.g. stored from an earlier connection).
       if (l.cursor < upTo) l.cursor = Math.min(upTo, l.hi);
     }
@@ -192,6 +218,7 @@ export class Lanes {
     const i = this.live.window.indexOf(batch);
     if (i < 0) return false;
     this.live.window.splice(i, 1);
+    this.liveBytes.delete(batch);
     return true;
   }
 
@@ -204,6 +231,7 @@ export class Lanes {
     l.cursor = Math.max(l.lo, this.acked);
     l.window = [];
     if (l === this.backlog) this.resetFlights();
+    else this.liveBytes.clear();
     return l.name;
   }
 
@@ -212,11 +240,22 @@ export class Lanes {
     l.cursor = run.last;
     l.window.push(batch);
     if (run.last > this.highestSent) this.highestSent = run.last;
+    let bytes = 0;
+    for (const b of run.bodies) bytes += b.length + 1;
     if (l === this.backlog) {
-      let bytes = 0;
-      for (const b of run.bodies) bytes += b.length + 1;
-      this.flights.push({ batch, bytes, sentAt: this.now(), ackedBytesAtSend: this.ackedBytes });
+      let liveAheadBytes = 0;
+      for (const n of this.liveBytes.values()) liveAheadBytes += n;
+      const sentAt = this.now();
+      if (this.inflightBytes === 0) this.ackedTime = this.firstSent = sentAt;
+      const ahead = this.flights[this.flights.length - 1];
+      this.flights.push({
+        batch, bytes, sentAt, aheadBytes: this.inflightBytes, liveAheadBytes,
+        ackedBytesAtSend: this.ackedBytes, ackedTimeAtSend: this.ackedTime, firstSentAtSend: this.firstSent,
+        acksAtSend: this.acks, burst: ahead !== undefined && ahead.acksAtSend === this.acks,
+      });
       this.inflightBytes += bytes;
+    } else if (this.backlog) {
+      this.liveBytes.set(batch, bytes);
     }
     return { batch, run };
   }
