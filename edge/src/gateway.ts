@@ -49,6 +49,25 @@ export function resolveDevices(config: EdgeConfig, profiles: Map<string, DeviceP
   });
 }
 
+/** What applying a new device list did (see Gateway.applyConfig). */
+export interface ApplyResult {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: number;
+  /** Top-level config sections that differ from the running ones and take effect only at restart. */
+  restartNeeded: string[];
+}
+
+/** Sections a running gateway cannot change under its outbox and uplink. */
+const RESTART_SECTIONS = ['gateway', 'uplink', 'outbox', 'log'] as const;
+
+interface RunningDriver {
+  driver: Driver;
+  /** The device entry and its profile as started, to tell a changed device from an unchanged one. */
+  key: string;
+}
+
 function alertingSet(device: DeviceConfig, profile: DeviceProfile): Set<string> {
   if (device.alertMetrics) return new Set(device.alertMetrics);
   return new Set(profile.points.map((p) => p.metric).filter((m) => metricDef(m)?.alerting));
@@ -57,7 +76,13 @@ function alertingSet(device: DeviceConfig, profile: DeviceProfile): Set<string> 
 export class Gateway {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
-  private readonly drivers: Driver[] = [];
+  private readonly drivers = new Map<string, RunningDriver>();
+  private config: EdgeConfig;
+  private readonly now: () => number;
+  /** Applies run one after another: a second SIGHUP waits for the first. */
+  private applying: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private stopping = false;
   private readonly log: Logger;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly writer: OutboxGroupWriter;
@@ -66,7 +91,9 @@ export class Gateway {
 
   constructor(private readonly opts: GatewayOptions) {
     const { config } = opts;
+    this.config = config;
     this.log = opts.logger;
+    this.now = opts.now ?? Date.now;
     const profiles = loadProfiles(config.profilesDir);
     const devices = resolveDevices(config, profiles);
     mkdirSync(config.gateway.dataDir, { recursive: true });
@@ -92,23 +119,80 @@ export class Gateway {
       outbox: this.outbox,
       logger: this.log.child({ part: 'uplink' }),
       version: VERSION,
-      drivers: () => this.drivers.map((d) => d.health()),
+      drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
     });
-    const now = opts.now ?? Date.now;
     for (const { device, profile } of devices) {
-      if (!device.enabled) continue;
-      const factory = driverFactories[device.driver];
-      if (!factory) throw new ConfigError('edge.yaml', `devices: no driver "${device.driver}"`);
-      const alerting = alertingSet(device, profile);
-      const driverLog = this.log.child({ dev: device.id, driver: device.driver });
-      this.drivers.push(
-        factory(device, profile, {
-          logger: driverLog,
-          now,
-          emit: (readings) => this.append(readings, alerting, driverLog),
-        }),
-      );
+      if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
     }
+  }
+
+  private createDriver(device: DeviceConfig, profile: DeviceProfile): RunningDriver {
+    const factory = driverFactories[device.driver];
+    if (!factory) throw new ConfigError('edge.yaml', `devices: no driver "${device.driver}"`);
+    const alerting = alertingSet(device, profile);
+    const driverLog = this.log.child({ dev: device.id, driver: device.driver });
+    const driver = factory(device, profile, {
+      logger: driverLog,
+      now: this.now,
+      emit: (readings) => this.append(readings, alerting, driverLog),
+    });
+    return { driver, key: JSON.stringify([device, profile]) };
+  }
+
+  /**
+   * Applies a new config's device list to the running gateway: drivers of removed or changed
+   * devices stop (a poll in flight is still committed), new and changed ones start, unchanged ones
+   * keep polling. The outbox and the uplink are never touched — nothing buffered is cleared,
+   * recreated or held up, and seqs go on. A config that does not validate (bad profile, duplicate
+   * id, …) throws a ConfigError and changes nothing. Sections other than the device list take
+   * effect at the next restart; they are named in `restartNeeded`.
+   */
+  applyConfig(next: EdgeConfig, file = 'edge.yaml'): Promise<ApplyResult> {
+    const run = this.applying.then(() => this.applyNow(next, file));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(next: EdgeConfig, file: string): Promise<ApplyResult> {
+    if (this.stopping) throw new Error('the gateway is stopping; the device list was not applied');
+    const wanted = new Map<string, RunningDriver>();
+    for (const { device, profile } of resolveDevices(next, loadProfiles(next.profilesDir), file)) {
+      if (!device.enabled) continue;
+      const key = JSON.stringify([device, profile]);
+      const running = this.drivers.get(device.id);
+      wanted.set(device.id, running?.key === key ? running : this.createDriver(device, profile));
+    }
+    const result: ApplyResult = { added: [], removed: [], changed: [], unchanged: 0, restartNeeded: [] };
+    const stopping: Driver[] = [];
+    for (const [id, running] of this.drivers) {
+      const keep = wanted.get(id);
+      if (keep === running) result.unchanged++;
+      else {
+        (keep ? result.changed : result.removed).push(id);
+        stopping.push(running.driver);
+      }
+    }
+    for (const id of wanted.keys()) if (!this.drivers.has(id)) result.added.push(id);
+    for (const section of RESTART_SECTIONS) {
+      if (JSON.stringify(next[section]) !== JSON.stringify(this.config[section])) result.restartNeeded.push(section);
+    }
+
+    // Old drivers stop first, so a changed device is never polled by two drivers at once.
+    await Promise.allSettled(stopping.map((d) => d.stop()));
+    this.drivers.clear();
+    for (const [id, running] of wanted) this.drivers.set(id, running);
+    this.config = { ...this.config, profilesDir: next.profilesDir, devices: next.devices };
+    if (this.started) {
+      const fresh = [...wanted.entries()].filter(([id]) => result.added.includes(id) || result.changed.includes(id));
+      await Promise.all(fresh.map(([, r]) => r.driver.start()));
+    }
+    this.log.info({ ...result, devices: this.drivers.size }, 'device list applied; the outbox was not touched');
+    if (result.restartNeeded.length) {
+      this.log.warn({ sections: result.restartNeeded }, 'these config sections changed and take effect only when the gateway restarts');
+    }
+    this.writeStatusFile();
+    this.uplink.publishStatus();
+    return result;
   }
 
   /**
@@ -128,18 +212,21 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    this.started = true;
     this.uplink.start();
-    await Promise.all(this.drivers.map((d) => d.start()));
+    await Promise.all([...this.drivers.values()].map((d) => d.driver.start()));
     this.writeStatusFile();
     this.statusTimer = setInterval(() => this.writeStatusFile(), 2000);
     this.statusTimer.unref();
-    this.log.info({ gw: this.opts.config.gateway.id, devices: this.drivers.length, outbox: this.outbox.stats() }, 'gateway started');
+    this.log.info({ gw: this.config.gateway.id, devices: this.drivers.size, outbox: this.outbox.stats() }, 'gateway started');
   }
 
   /** Drivers first (no new readings), then the uplink (status offline), then the outbox. */
   async stop(): Promise<void> {
     if (this.statusTimer) clearInterval(this.statusTimer);
-    await Promise.allSettled(this.drivers.map((d) => d.stop()));
+    this.stopping = true;
+    await this.applying;
+    await Promise.allSettled([...this.drivers.values()].map((d) => d.driver.stop()));
     this.writer.flush();
     await this.uplink.stop();
     this.writeStatusFile();
@@ -151,7 +238,7 @@ export class Gateway {
   }
 
   private writeStatusFile(): void {
-    const file = statusFilePath(this.opts.config);
+    const file = statusFilePath(this.config);
     try {
       writeFileSync(`${file}.tmp`, JSON.stringify(this.status()));
       renameSync(`${file}.tmp`, file);

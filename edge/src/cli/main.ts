@@ -24,7 +24,7 @@ function fail(err: unknown): never {
 
 program
   .command('start')
-  .description('run the gateway until SIGTERM/SIGINT')
+  .description('run the gateway until SIGTERM/SIGINT; SIGHUP re-reads the config file and applies its device list')
   .option(...configOption)
   .addHelpText('after', '\nExample:\n  ioc-edge start --config /etc/ioc/edge.yaml')
   .action(async (opts: { config: string }) => {
@@ -52,6 +52,21 @@ program
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
+    // SIGHUP: read the file again and apply its device list; the outbox and the link stay as they are.
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      logger.info({ file: opts.config }, 'SIGHUP: applying the device list from the config file');
+      let next;
+      try {
+        next = loadEdgeConfig(opts.config).config;
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'config reload refused; the running device list is kept');
+        return;
+      }
+      gateway.applyConfig(next, opts.config).catch((err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'config reload refused; the running device list is kept');
+      });
+    });
   });
 
 program

@@ -436,7 +436,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.pump();
   }
 
-  private publishStatus(): void {
+  /** Publishes the retained status now (also on a timer and at connect); a no-op while offline. */
+  publishStatus(): void {
     const client = this.client;
     if (this.state !== 'connected' || !client) return;
     client.publish(this.topics.status, statusPayload(this.buildStatus()), { qos: 1, retain: true });
