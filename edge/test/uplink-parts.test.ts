@@ -86,17 +86,39 @@ test('lanes: the hub ack (not PUBACK) frees the window when there is no backlog'
   const l = new Lanes(10, 2);
   const read = reader() as ReturnType<typeof reader> & { lastSeq: number };
   read.lastSeq = 100;
-  l.plan(0, 15);
-  read.lastSeq = 15;
-  const a = l.next(read, 15, true)!;
-  l.next(read, 15, true);
+  l.plan(0, 20);
+  read.lastSeq = 20;
+  const a = l.next(read, 20, true)!;
+  l.next(read, 20, true);
   read.lastSeq = 100;
-  assert.equal(l.next(read, 100, true), null, 'window of 2 full');
+  assert.equal(l.next(read, 100, true), null, 'window of 2 full batches full');
   assert.equal(l.onPuback(a.batch), false, 'PUBACK does not free it');
   assert.equal(l.next(read, 100, true), null);
   assert.equal(l.onAck(10), true);
-  assert.deepEqual(l.next(read, 100, true)?.batch, { lane: 'live', first: 16, last: 25 });
+  assert.deepEqual(l.next(read, 100, true)?.batch, { lane: 'live', first: 21, last: 30 });
   assert.equal(l.onAck(10), false, 'no progress');
+});
+
+test('lanes: short runs fill the window by seqs (2 full batches\' worth), up to 16 short batches per slot', () => {
+  // Runs of one row each, as the alerting rows left between ranges a disk cap dropped.
+  const runs = (after: number, _limit: number, maxSeq = Number.MAX_SAFE_INTEGER) =>
+    after + 1 <= maxSeq ? { first: after + 1, last: after + 1, bodies: ['{}'] } : null;
+  const l = new Lanes(10, 2);
+  l.plan(0, 1000);
+  const sent = [];
+  for (let b = l.next(runs, 1000, true); b; b = l.next(runs, 1000, true)) sent.push(b.batch);
+  const live = sent.filter((b) => b.lane === 'live');
+  assert.equal(live.length, 10, 'the live tail of one batch (10 seqs) in 10 one-row batches, not 2');
+  assert.equal(sent.filter((b) => b.lane === 'backlog').length, 20, 'the backlog window: 2 × 10 seqs in one-row batches');
+  l.onAck(5);
+  assert.equal(l.next(runs, 1000, true)?.batch.lane, 'backlog', 'an ack frees room for more');
+
+  // A window never holds more than 16 × maxInflight batches, however short.
+  const m = new Lanes(1000, 2);
+  m.plan(0, 1000);
+  let n = 0;
+  while (m.next(runs, 1000, true)) n++;
+  assert.equal(n, 2 * 16, 'the live lane alone: 32 one-row batches, far below 2 × 1000 seqs');
 });
 
 test('lanes: after an outage the newest batch goes first on the live lane, the backlog drains in order', () => {

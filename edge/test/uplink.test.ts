@@ -260,11 +260,13 @@ test('rows leave the outbox only on the hub ack, not on PUBACK; the window is pa
   assert.deepEqual(seqsOf(hub.batches), Array.from({ length: 50 }, (_, i) => i + 1));
   assert.deepEqual(hub.batches.flatMap((b) => b.readings), sent, 'readings arrive as appended, in seq order');
 
-  // A window of 4 unacknowledged batches: the rest waits in the outbox for hub acks.
+  // A window of 4 full batches' worth of seqs (4 × 20) unacknowledged: the rest waits in the
+  // outbox for hub acks. 50 are out already (20 + 20 + 10), so one more full batch fits: 70 < 80.
   append(200);
-  await until(() => uplink.counters().batchesSent === 4, 'window filled');
+  await until(() => uplink.counters().readingsSent >= 80, 'window filled');
   await delay(300);
-  assert.equal(uplink.counters().batchesSent, 4, 'no batch beyond the window without a hub ack');
+  assert.equal(uplink.counters().readingsSent, 70 + 20, 'no batch beyond the window without a hub ack');
+  assert.equal(hub.stored.size, 90);
 
   hub.hold = false;
   await hub.sendAck();

@@ -5,7 +5,7 @@ import type { Reading } from '@ioc/shared';
 import { buildRegistry } from '../src/config/registry.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { createAdmission } from '../src/ingest/admission.js';
-import { contiguousUpTo, mergeRange, subtractRanges } from '../src/store/ranges.js';
+import { contiguousUpTo, mergeRange, mergeRangeInPlace, subtractRanges, type Range } from '../src/store/ranges.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { DETECTOR, GW, GW2, KIM_LONG, tempDir, testConfig, wl } from './helpers.js';
 
@@ -26,9 +26,22 @@ test('ranges: subtract, merge (overlapping and adjacent), contiguous upTo', () =
   assert.deepEqual(mergeRange(r, 4, 6).removed, [[1, 3], [7, 9]]);
   assert.deepEqual(mergeRange(r, 10, 11).ranges, [[1, 3], [7, 12]]);
   assert.deepEqual(mergeRange(r, 20, 25).ranges, [[1, 3], [7, 9], [12, 12], [20, 25]]);
+  assert.deepEqual(r, [[1, 3], [7, 9], [12, 12]], 'mergeRange leaves its input as it was');
   assert.equal(contiguousUpTo(r), 3);
   assert.equal(contiguousUpTo([[2, 5]]), 0);
   assert.equal(contiguousUpTo([]), 0);
+
+  // In place (a transaction's working copy): the same results, on the caller's array.
+  const w: Range[] = [[1, 3], [7, 9], [12, 12]];
+  assert.deepEqual(mergeRangeInPlace(w, 4, 6), { removed: [[1, 3], [7, 9]], merged: [1, 9] });
+  assert.deepEqual(w, [[1, 9], [12, 12]]);
+  assert.deepEqual(mergeRangeInPlace(w, 20, 25), { removed: [], merged: [20, 25] });
+  assert.deepEqual(mergeRangeInPlace(w, 10, 11), { removed: [[1, 9], [12, 12]], merged: [1, 12] });
+  assert.deepEqual(w, [[1, 12], [20, 25]]);
+  // A drain filling the gaps of a sparse set from the front, one seq at a time, ends in one range.
+  const sparse: Range[] = Array.from({ length: 1000 }, (_, i) => [2 * i + 2, 2 * i + 2] as Range);
+  for (let seq = 1; seq < 2000; seq += 2) mergeRangeInPlace(sparse, seq, seq);
+  assert.deepEqual(sparse, [[1, 2000]]);
 });
 
 test('dedup by (gw, seq) survives a reopen (hub restart)', (t) => {

@@ -253,20 +253,20 @@ export class Outbox {
    */
   readRun(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER, maxChars = Number.POSITIVE_INFINITY): OutboxRun | null {
     if (limit < 1 || maxSeq <= afterSeq) return null;
-    const rows = this.s.run.all(afterSeq, maxSeq, limit);
-    const head = rows[0];
-    if (!head) return null;
-    const bodies: string[] = [head[1]];
-    let last = head[0];
-    let chars = head[1].length;
-    for (let i = 1; i < rows.length; i++) {
-      const [seq, body] = rows[i]!;
-      if (seq !== last + 1 || chars + body.length > maxChars) break;
+    // Stepped row by row and left at the first gap: after cap drops the unsent rows are short runs
+    // between dropped ranges, and reading `limit` rows to use one made such a drain quadratic.
+    let first = 0;
+    let last = 0;
+    let chars = 0;
+    const bodies: string[] = [];
+    for (const [seq, body] of this.s.run.iterate(afterSeq, maxSeq, limit)) {
+      if (bodies.length === 0) first = seq;
+      else if (seq !== last + 1 || chars + body.length > maxChars) break; // leaving the loop resets the statement
       bodies.push(body);
       chars += body.length;
       last = seq;
     }
-    return { first: head[0], last, bodies };
+    return bodies.length ? { first, last, bodies } : null;
   }
 
   /**

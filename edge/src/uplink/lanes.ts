@@ -76,11 +76,23 @@ interface LaneState {
   cursor: number;
   /** Batches occupying the lane's window, in seq order. */
   window: Batch[];
+  /** Seqs those batches span. */
+  windowSeqs: number;
 }
 
 function lane(name: Lane, lo: number, hi: number): LaneState {
-  return { name, lo, hi, cursor: lo, window: [] };
+  return { name, lo, hi, cursor: lo, window: [], windowSeqs: 0 };
 }
+
+const span = (b: Batch): number => b.last - b.first + 1;
+
+/**
+ * A lane's window holds maxInflight full batches' worth of seqs, in at most this many times
+ * maxInflight batches: short runs (the alerting rows left between ranges a disk cap dropped, or
+ * live polls at field rates) then fill the pipe as full batches do, instead of one short batch
+ * per slot.
+ */
+const SHORT_BATCHES_PER_SLOT = 16;
 
 export class Lanes {
   private live: LaneState = lane('live', 0, Number.POSITIVE_INFINITY);
@@ -167,14 +179,14 @@ export class Lanes {
    */
   next(read: ReadRun, lastSeq: number, flushLive: boolean): { batch: Batch; run: OutboxRun } | null {
     const live = this.live;
-    if (live.window.length < this.maxInflight && live.cursor < lastSeq) {
+    if (this.hasRoom(live) && live.cursor < lastSeq) {
       const run = read(live.cursor, this.batchSize);
       if (!run) live.cursor = lastSeq; // everything above the cursor was acknowledged or dropped
       else if (flushLive || run.last < lastSeq || run.last - run.first + 1 >= this.batchSize) return this.take(live, run);
     }
     const bl = this.backlog;
     // At least one backlog batch may always be in flight.
-    if (bl && bl.window.length < this.maxInflight && bl.cursor < bl.hi && (this.inflightBytes === 0 || this.inflightBytes < this.link.cap())) {
+    if (bl && this.hasRoom(bl) && bl.cursor < bl.hi && (this.inflightBytes === 0 || this.inflightBytes < this.link.cap())) {
       const run = read(bl.cursor, this.batchSize, bl.hi);
       if (!run) bl.cursor = bl.hi;
       else return this.take(bl, run);
@@ -204,7 +216,11 @@ export class Lanes {
       }
     }
     for (const l of this.lanes()) {
-      while (l.window.length > 0 && l.window[0]!.last <= upTo) this.liveBytes.delete(l.window.shift()!);
+      while (l.window.length > 0 && l.window[0]!.last <= upTo) {
+        const b = l.window.shift()!;
+        l.windowSeqs -= span(b);
+        this.liveBytes.delete(b);
+      }
       // Never resend what the hub already has (e.g. stored from an earlier connection).
       if (l.cursor < upTo) l.cursor = Math.min(upTo, l.hi);
     }
@@ -218,6 +234,7 @@ export class Lanes {
     const i = this.live.window.indexOf(batch);
     if (i < 0) return false;
     this.live.window.splice(i, 1);
+    this.live.windowSeqs -= span(batch);
     this.liveBytes.delete(batch);
     return true;
   }
@@ -230,6 +247,7 @@ export class Lanes {
     const l = this.backlog && this.acked < this.backlog.hi ? this.backlog : this.live;
     l.cursor = Math.max(l.lo, this.acked);
     l.window = [];
+    l.windowSeqs = 0;
     if (l === this.backlog) this.resetFlights();
     else this.liveBytes.clear();
     return l.name;
@@ -239,6 +257,7 @@ export class Lanes {
     const batch: Batch = { lane: l.name, first: run.first, last: run.last };
     l.cursor = run.last;
     l.window.push(batch);
+    l.windowSeqs += span(batch);
     if (run.last > this.highestSent) this.highestSent = run.last;
     let bytes = 0;
     for (const b of run.bodies) bytes += b.length + 1;
@@ -258,6 +277,12 @@ export class Lanes {
       this.liveBytes.set(batch, bytes);
     }
     return { batch, run };
+  }
+
+  /** Room for one more batch in the lane's window (see SHORT_BATCHES_PER_SLOT). */
+  private hasRoom(l: LaneState): boolean {
+    return l.window.length < this.maxInflight ||
+      (l.window.length < this.maxInflight * SHORT_BATCHES_PER_SLOT && l.windowSeqs < this.maxInflight * this.batchSize);
   }
 
   private resetFlights(): void {

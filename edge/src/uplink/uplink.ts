@@ -100,6 +100,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private ackTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private pumpImmediate: NodeJS.Immediate | null = null;
+  /** Highest upTo received and not yet applied (-1: none); applied once per event-loop turn. */
+  private pendingAckUpTo = -1;
+  private ackImmediate: NodeJS.Immediate | null = null;
   private stopping: Promise<void> | null = null;
   private lastError = '';
   private readonly c: UplinkCounters = {
@@ -341,7 +344,18 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       this.log.warn({ reason: r.reason, topic }, 'rejected ack');
       return;
     }
-    const upTo = r.value.upTo;
+    // Acks that arrive together are applied once, with the highest upTo (one outbox transaction,
+    // one fsync with FULL): upTo is cumulative, so the others add nothing.
+    if (r.value.upTo > this.pendingAckUpTo) this.pendingAckUpTo = r.value.upTo;
+    this.ackImmediate ??= setImmediate(() => {
+      this.ackImmediate = null;
+      const upTo = this.pendingAckUpTo;
+      this.pendingAckUpTo = -1;
+      if (client === this.client && upTo >= 0) this.applyAck(upTo);
+    });
+  }
+
+  private applyAck(upTo: number): void {
     try {
       if (upTo > this.outbox.lastSeq) {
         // The hub has seqs this outbox never assigned (outbox file replaced): continue after the
@@ -450,5 +464,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
     this.reconnectTimer = this.lingerTimer = this.ackTimer = null;
     this.pumpImmediate = null;
+    if (this.ackImmediate) clearImmediate(this.ackImmediate);
+    this.ackImmediate = null;
+    this.pendingAckUpTo = -1;
   }
 }

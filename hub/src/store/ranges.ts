@@ -38,8 +38,18 @@ export interface MergeResult {
   merged: Range;
 }
 
-/** Adds [first, last], merging overlapping and adjacent ranges. */
+/** Adds [first, last], merging overlapping and adjacent ranges; `ranges` is left as it was. */
 export function mergeRange(ranges: readonly Range[], first: number, last: number): MergeResult {
+  const copy = ranges.slice();
+  return { ranges: copy, ...mergeRangeInPlace(copy, first, last) };
+}
+
+/**
+ * mergeRange on the caller's own array: one splice instead of a copy of the whole list. After a
+ * cap drop a gateway's accounted set can be tens of thousands of ranges, and a drain fills the
+ * gaps between them one short batch at a time; copying the list per batch made that quadratic.
+ */
+export function mergeRangeInPlace(ranges: Range[], first: number, last: number): Omit<MergeResult, 'ranges'> {
   // Ranges that overlap or touch [first-1, last+1].
   let i = lowerBound(ranges, first - 1);
   const start = i;
@@ -51,11 +61,8 @@ export function mergeRange(ranges: readonly Range[], first: number, last: number
     i++;
   }
   const merged: Range = [a, b];
-  return {
-    ranges: [...ranges.slice(0, start), merged, ...ranges.slice(i)],
-    removed: ranges.slice(start, i),
-    merged,
-  };
+  const removed = ranges.splice(start, i - start, merged);
+  return { removed, merged };
 }
 
 /** Highest seq such that every seq 1..upTo is accounted (0 when seq 1 is not). */

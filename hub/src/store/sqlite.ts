@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { metricDef, type DeviceEvent, type Reading, type SeqRange, type Status } from '@ioc/shared';
-import { contiguousUpTo, mergeRange, subtractRanges, type Range } from './ranges.js';
+import { contiguousUpTo, mergeRangeInPlace, subtractRanges, type Range } from './ranges.js';
 import type {
   Admit,
   BatchInput,
@@ -305,12 +305,15 @@ export class SqliteStore implements Store {
     this.counters = counters;
   }
 
-  /** Persists the merge of [first, last] into the gateway's ranges; returns the new list. */
-  private accountRange(gw: string, current: readonly Range[], first: number, last: number): Range[] {
-    const m = mergeRange(current, first, last);
+  /**
+   * Persists the merge of [first, last] into `working`, the transaction's own copy of the
+   * gateway's ranges (see workingRanges), which it updates in place.
+   */
+  private accountRange(gw: string, working: Range[], first: number, last: number): Range[] {
+    const m = mergeRangeInPlace(working, first, last);
     for (const [a] of m.removed) this.st.deleteRange.run(gw, a);
     this.st.insertRange.run(gw, m.merged[0], m.merged[1]);
-    return m.ranges;
+    return working;
   }
 
   private bump(gw: string, d: Counters): void {
@@ -352,12 +355,14 @@ export class SqliteStore implements Store {
     const now = Date.now();
     this.syncFromDisk();
     // Ranges as this transaction leaves them, so a later batch of the same gateway sees an earlier one.
+    // Copied once per gateway per transaction and merged into in place; the cache takes it after the commit.
     const next = new Map<string, Range[]>();
     const out = batches.map((b) => {
-      const current = next.get(b.gw) ?? this.ranges.get(b.gw) ?? [];
+      const current = next.get(b.gw) ?? (this.ranges.get(b.gw) ?? []).slice();
       const r = this.writeOne(b.gw, b.firstSeq, b.readings, current, now);
       next.set(b.gw, r.next);
-      return r;
+      // Now: the working list keeps changing with the group's later batches.
+      return { ...r, upTo: contiguousUpTo(r.next) };
     });
     const results = out.map(
       (r): WriteResult => ({
@@ -366,7 +371,7 @@ export class SqliteStore implements Store {
         quarantined: r.d.quarantined,
         quarantinedBy: r.quarantinedBy,
         outOfRangeBy: r.outOfRangeBy,
-        upTo: contiguousUpTo(r.next),
+        upTo: r.upTo,
         fresh: r.fresh,
       }),
     );
@@ -427,7 +432,8 @@ export class SqliteStore implements Store {
   markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now = Date.now()): DropResult {
     const run = this.db.transaction(() => {
       this.syncFromDisk();
-      let current: Range[] = this.ranges.get(gw) ?? [];
+      // The transaction's own copy, merged into in place; the cache takes it after the commit.
+      let current: Range[] = (this.ranges.get(gw) ?? []).slice();
       let dropped = 0;
       for (const [first, last] of ranges) {
         if (!(Number.isInteger(first) && Number.isInteger(last) && first >= 1 && last >= first)) {

@@ -27,7 +27,8 @@ export class Peer extends EventEmitter<{ probe: [ProbeReport] }> {
   static async start(spec: PeerSpec, extraNodeArgs: string[] = []): Promise<Peer> {
     const child = spawn(
       process.execPath,
-      [...extraNodeArgs, '--conditions=ioc-source', '--import', 'tsx', CHILD, JSON.stringify(spec)],
+      // BENCH_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the hub side of any bench.
+      [...(process.env.BENCH_PEER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...extraNodeArgs, '--conditions=ioc-source', '--import', 'tsx', CHILD, JSON.stringify(spec)],
       { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     let peer: Peer | null = null;

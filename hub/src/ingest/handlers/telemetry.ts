@@ -120,15 +120,25 @@ export function commitTelemetry(ctx: IngestContext, pending: readonly PendingTel
   } catch (err) {
     results = pending.length === 1 ? [writeAlone(ctx, pending[0]!, err)] : pending.map((p) => writeAlone(ctx, p));
   }
-  for (let i = 0; i < pending.length; i++) finish(ctx, pending[i]!, results[i]!);
+  // One ack per gateway per group, with its highest upTo: upTo is cumulative, so the last one
+  // says all the others did (a drain of short batches would otherwise cost an ack, and a gateway
+  // fsync, per batch).
+  const acks = new Map<string, number>();
+  for (let i = 0; i < pending.length; i++) {
+    const upTo = finish(ctx, pending[i]!, results[i]!);
+    if (upTo !== null) acks.set(pending[i]!.gw, Math.max(upTo, acks.get(pending[i]!.gw) ?? 0));
+  }
+  for (const [gw, upTo] of acks) ctx.publishAck(gw, upTo);
 }
 
-function finish(ctx: IngestContext, p: PendingTelemetry, res: WriteResult | Error): void {
+/** Metrics, logs and live feed of one written batch; returns the upTo to acknowledge (null: none). */
+function finish(ctx: IngestContext, p: PendingTelemetry, res: WriteResult | Error): number | null {
   const { gw, batch } = p;
   if (res instanceof Error) {
     // Not acknowledged: the gateway keeps the batch and sends it again.
     ctx.logger.error({ err: res, gw, seq: batch.seq }, 'storing a telemetry batch failed; not acknowledged');
-    return ctx.reject('store_error', gw, res.message);
+    ctx.reject('store_error', gw, res.message);
+    return null;
   }
   const m = ctx.metrics;
   if (res.stored) m.readingsStored.inc({ gw }, res.stored);
@@ -145,8 +155,8 @@ function finish(ctx: IngestContext, p: PendingTelemetry, res: WriteResult | Erro
   if (outOfRange) {
     ctx.logLimited(`out_of_range:${gw}`, 'warn', { gw, seq: batch.seq, outOfRange: res.outOfRangeBy }, 'readings sent as good or uncertain but outside the plausible range: stored as q bad (out_of_range), not evaluated by alert rules');
   }
-  ctx.publishAck(gw, res.upTo);
   m.ingestSeconds.observe({ kind: 'telemetry' }, Number(process.hrtime.bigint() - p.started) / 1e9);
   ctx.logger.debug({ gw, seq: batch.seq, lane: batch.lane, stored: res.stored, duplicates: res.duplicates, upTo: res.upTo }, 'telemetry batch');
   if (res.fresh.length) ctx.live.publish('readings', { gw, readings: res.fresh });
+  return res.upTo;
 }
