@@ -31,21 +31,37 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function fixture(t: { after(fn: () => void | Promise<void>): void }) {
+type DeviceSpec = { id: string; unit: number; pollMs?: number; profile?: string };
+
+/** A site: PKI, a counter simulator standing in for every device, and a hub port nobody answers on. */
+async function fixture(t: { after(fn: () => void | Promise<void>): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-apply-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const pki = ensurePki(join(dir, 'pki'), { serverNames: ['localhost'], clients: [GW] });
   const client = pki.client(GW);
-  return {
-    dir,
-    yaml(simPort: number, hubPort: number, devices: Array<{ id: string; unit: number; pollMs?: number; profile?: string }>, extra = '') {
-      return `gateway: { id: ${GW}, dataDir: ./data }
+  const sim = new CounterDeviceSimulator();
+  sim.record = false;
+  await sim.start();
+  t.after(() => sim.stop());
+  const hubPort = await closedPort();
+  const yaml = (devices: DeviceSpec[], extra = '') => `gateway: { id: ${GW}, dataDir: ./data }
 uplink: { url: "mqtts://127.0.0.1:${hubPort}", ca: ${pki.caCert}, cert: ${client.cert}, key: ${client.key}${extra} }
 profilesDir: ${PROFILES}
 log: { level: warn }
 devices:
-${devices.map((d) => `  - { id: ${d.id}, profile: ${d.profile ?? 'test-counter'}, driver: modbus, pollIntervalMs: ${d.pollMs ?? 20}, connection: { host: 127.0.0.1, port: ${simPort}, unitId: ${d.unit} } }`).join('\n')}
+${devices.map((d) => `  - { id: ${d.id}, profile: ${d.profile ?? 'test-counter'}, driver: modbus, pollIntervalMs: ${d.pollMs ?? 20}, connection: { host: 127.0.0.1, port: ${sim.port}, unitId: ${d.unit} } }`).join('\n')}
 `;
+  const config = (devices: DeviceSpec[], extra = '') => parseEdgeConfig(yaml(devices, extra), dir).config;
+  return {
+    dir,
+    yaml,
+    config,
+    /** A started Gateway (in this process) with these devices, stopped after the test. */
+    async gateway(devices: DeviceSpec[]): Promise<Gateway> {
+      const gw = new Gateway({ config: config(devices), logger: createLogger({ name: 'test', level: 'silent' }) });
+      await gw.start();
+      t.after(() => gw.stop());
+      return gw;
     },
   };
 }
@@ -64,20 +80,11 @@ function rows(outbox: Outbox): Array<{ seq: number; r: Reading }> {
 const countOf = (outbox: Outbox, dev: string) => rows(outbox).filter((x) => x.r.dev === dev).length;
 
 test('a new device list: removed drivers stop, added and changed ones start, and the outbox goes on untouched', async (t) => {
-  const f = fixture(t);
-  const sim = new CounterDeviceSimulator();
-  sim.record = false;
-  await sim.start();
-  t.after(() => sim.stop());
-  const hubPort = await closedPort();
-  const { config } = parseEdgeConfig(f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }, { id: 'c2', unit: 2 }, { id: 'c3', unit: 3 }]), f.dir);
-  const gw = new Gateway({ config, logger: createLogger({ name: 'test', level: 'silent' }) });
-  await gw.start();
-  t.after(() => gw.stop());
+  const f = await fixture(t);
+  const gw = await f.gateway([{ id: 'c1', unit: 1 }, { id: 'c2', unit: 2 }, { id: 'c3', unit: 3 }]);
   await until('three devices polled', () => ['c1', 'c2', 'c3'].every((d) => countOf(gw.outbox, d) >= 3), 5000);
 
-  const { config: next } = parseEdgeConfig(
-    f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }, { id: 'c3', unit: 3, pollMs: 30 }, { id: 'c4', unit: 4 }]), f.dir);
+  const next = f.config([{ id: 'c1', unit: 1 }, { id: 'c3', unit: 3, pollMs: 30 }, { id: 'c4', unit: 4 }]);
   const before = rows(gw.outbox);
   const result = await gw.applyConfig(next);
   const atApply = gw.outbox.lastSeq;
@@ -102,40 +109,26 @@ test('a new device list: removed drivers stop, added and changed ones start, and
 });
 
 test('a device list that does not validate changes nothing; other sections wait for a restart', async (t) => {
-  const f = fixture(t);
-  const sim = new CounterDeviceSimulator();
-  sim.record = false;
-  await sim.start();
-  t.after(() => sim.stop());
-  const hubPort = await closedPort();
-  const { config } = parseEdgeConfig(f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }]), f.dir);
-  const gw = new Gateway({ config, logger: createLogger({ name: 'test', level: 'silent' }) });
-  await gw.start();
-  t.after(() => gw.stop());
+  const f = await fixture(t);
+  const gw = await f.gateway([{ id: 'c1', unit: 1 }]);
 
-  const bad = parseEdgeConfig(f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }, { id: 'c9', unit: 9, profile: 'no-such-model' }]), f.dir).config;
+  const bad = f.config([{ id: 'c1', unit: 1 }, { id: 'c9', unit: 9, profile: 'no-such-model' }]);
   await assert.rejects(gw.applyConfig(bad, 'edge.yaml'), (err: unknown) =>
     err instanceof ConfigError && /devices\.1\.profile: no profile "no-such-model"/.test(err.message));
   const n = countOf(gw.outbox, 'c1');
   await until('c1 still polled after the refused apply', () => countOf(gw.outbox, 'c1') >= n + 3, 5000);
   assert.deepEqual((gw.status().drivers ?? []).map((d) => d.dev), ['c1']);
 
-  const tuned = parseEdgeConfig(f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }], ', batchSize: 100'), f.dir).config;
+  const tuned = f.config([{ id: 'c1', unit: 1 }], ', batchSize: 100');
   const result = await gw.applyConfig(tuned);
   assert.deepEqual(result, { added: [], removed: [], changed: [], unchanged: 1, restartNeeded: ['uplink'] });
 });
 
 test('ioc-edge start applies the device list again on SIGHUP, without a restart', async (t) => {
-  const f = fixture(t);
-  const sim = new CounterDeviceSimulator();
-  sim.record = false;
-  await sim.start();
-  t.after(() => sim.stop());
-  const hubPort = await closedPort();
+  const f = await fixture(t);
   const file = join(f.dir, 'edge.yaml');
-  writeFileSync(file, f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }]));
-  const { config } = parseEdgeConfig(readFileSync(file, 'utf8'), f.dir);
-  const statusFile = statusFilePath(config);
+  writeFileSync(file, f.yaml([{ id: 'c1', unit: 1 }]));
+  const statusFile = statusFilePath(f.config([{ id: 'c1', unit: 1 }]));
   const proc = spawn(process.execPath, [join(ROOT, 'edge/bin/ioc-edge.mjs'), 'start', '--config', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
@@ -151,7 +144,7 @@ test('ioc-edge start applies the device list again on SIGHUP, without a restart'
   };
   await until('the gateway runs and polls c1', () => drivers().some((d) => d.dev === 'c1' && d.lastReadTs !== null), 20_000);
 
-  writeFileSync(file, f.yaml(sim.port, hubPort, [{ id: 'c1', unit: 1 }, { id: 'c2', unit: 2 }]));
+  writeFileSync(file, f.yaml([{ id: 'c1', unit: 1 }, { id: 'c2', unit: 2 }]));
   proc.kill('SIGHUP');
   await until('c2 started by SIGHUP', () => drivers().some((d) => d.dev === 'c2'), 10_000);
   // A broken file on the next SIGHUP is refused and logged; the gateway keeps running as it was.
