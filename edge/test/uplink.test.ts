@@ -74,6 +74,8 @@ class Hub {
   invalid = 0;
   upTo = 0;
   hold = false;
+  /** The ranges of each `dropped` event received, in order. */
+  readonly dropEvents: Array<Array<[number, number]>> = [];
   /** Batches to ignore, as a broker dropping QoS1 messages to a slow subscriber would. */
   lose = 0;
   private broker: Broker | null = null;
@@ -120,6 +122,7 @@ class Hub {
     const r = decodePayload(payload, validateGatewayEvent);
     if (!r.ok) return void this.invalid++;
     if (r.value.kind !== 'dropped') return;
+    this.dropEvents.push(r.value.ranges.map(([a, z]) => [a, z]));
     for (const [a, z] of r.value.ranges) for (let s = a; s <= z; s++) this.accounted.add(s);
     this.advance();
   }
@@ -440,6 +443,31 @@ test('drop notices are sent and resent until the hub ack passes them', async (t)
   assert.equal(hub.stored.size, 99);
   assert.deepEqual(outbox.pendingDrops(), []);
   assert.ok(uplink.counters().dropEventsSent >= 1);
+});
+
+test('while connected, a new drop is reported without resending the ranges already reported', async (t) => {
+  const broker = await Broker.start();
+  t.after(() => broker.stop());
+  const hub = new Hub();
+  await hub.attach(broker);
+  hub.hold = true; // no acks: the outbox stays full and pending drops stay pending
+  const path = join(mkdtempSync(join(dir, 'ob-')), 'outbox.db');
+  const outbox = Outbox.open({ path, maxRows: 100 });
+  // Every other row routine, so each drop leaves ranges of one seq between alerting rows.
+  const alternate = (n: number) => Array.from({ length: n }, (_, i) => i % 2 === 0);
+  outbox.append(polls(104), alternate(104));
+  assert.deepEqual(outbox.pendingDrops().map((d) => d.ranges), [[[2, 2], [4, 4], [6, 6], [8, 8], [10, 10]]]);
+  const uplink = new Uplink({ gatewayId: GW, config: config(broker.port), outbox, logger: log, version: 't', drivers: () => [] });
+  t.after(async () => { await uplink.stop(); outbox.close(); });
+  uplink.start();
+  await until(() => hub.dropEvents.length === 1, 'the pending drops reported at connect');
+  assert.deepEqual(hub.dropEvents[0], [[2, 2], [4, 4], [6, 6], [8, 8], [10, 10]]);
+
+  outbox.append(polls(4), alternate(4)); // over the cap again: the next routine rows go
+  uplink.notify();
+  await until(() => hub.dropEvents.length === 2, 'the new drop reported');
+  assert.deepEqual(hub.dropEvents[1], [[12, 12], [14, 14], [16, 16], [18, 18]], 'only the new ranges');
+  assert.equal(outbox.pendingDrops().length, 1, 'all still pending at the gateway until an ack passes them');
 });
 
 test('retained status: online with health, LWT offline when the connection dies, clean offline on stop', async (t) => {

@@ -96,7 +96,7 @@ export class Outbox {
     routineDelete: Stmt<[number, number]>;
     dropInsert: Stmt<[number, number, string, number]>;
     dropExtend: Stmt<[number, number, number]>;
-    dropsAll: Stmt<[], { first: number; last: number; reason: string; ts: number }>;
+    dropsAfter: Stmt<[number], { first: number; last: number; reason: string; ts: number }>;
     oldestTs: Stmt<[], number>;
     all: Stmt<[], [number, string]>;
   };
@@ -148,7 +148,7 @@ export class Outbox {
       routineDelete: db.prepare('DELETE FROM outbox WHERE seq > ? AND seq <= ? AND prio = 0'),
       dropInsert: db.prepare('INSERT INTO pending_drops (first, last, reason, ts) VALUES (?, ?, ?, ?)'),
       dropExtend: db.prepare('UPDATE pending_drops SET last = ?, ts = ? WHERE first = ?'),
-      dropsAll: db.prepare('SELECT first, last, reason, ts FROM pending_drops ORDER BY first'),
+      dropsAfter: db.prepare('SELECT first, last, reason, ts FROM pending_drops WHERE last > ? ORDER BY first'),
       oldestTs: db.prepare<[], number>('SELECT ts FROM outbox ORDER BY seq LIMIT 1').pluck(),
       all: db.prepare<[], [number, string]>('SELECT seq, body FROM outbox ORDER BY seq').raw(),
     };
@@ -355,9 +355,12 @@ export class Outbox {
     return dropped;
   }
 
-  /** Dropped seq ranges the hub's ack has not yet passed, ready to become `DroppedEvent`s. */
-  pendingDrops(): PendingDrop[] {
-    return groupDrops(this.s.dropsAll.all());
+  /**
+   * Dropped seq ranges the hub's ack has not yet passed, ready to become `DroppedEvent`s; with
+   * `afterSeq`, only the ranges that end above it (what is new since a report that went that far).
+   */
+  pendingDrops(afterSeq = 0): PendingDrop[] {
+    return groupDrops(this.s.dropsAfter.all(afterSeq));
   }
 
   stats(): OutboxHealth {

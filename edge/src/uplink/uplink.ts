@@ -93,6 +93,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private startedAt = 0;
   /** droppedTotal of the outbox when drops were last reported. */
   private dropsReported = -1;
+  /** Highest seq of a drop range reported on this connection (see sendDrops). */
+  private dropsSentUpTo = 0;
   /** Seq ranges sent (on any connection) above the hub's ack: what a resend is. */
   private readonly sent: SentRanges;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -422,12 +424,19 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     });
   }
 
-  /** Dropped-row notices until the hub's ack passes them; the hub counts those seqs as accounted for. */
+  /**
+   * Dropped-row notices until the hub's ack passes them; the hub counts those seqs as accounted for.
+   * All of them at connect and after an ack timeout; in between, only ranges that end above what
+   * this connection already reported (after a long outage there can be tens of thousands, and a
+   * new drop every 1 % of the cap must not resend them all over a slow link).
+   */
   private sendDrops(client: MqttClient): void {
+    if (this.dropsReported < 0) this.dropsSentUpTo = 0;
     this.dropsReported = this.outbox.droppedTotal;
-    for (const d of this.outbox.pendingDrops()) {
+    for (const d of this.outbox.pendingDrops(this.dropsSentUpTo)) {
       client.publish(this.topics.events, droppedPayload(d), { qos: 1 });
       this.c.dropEventsSent++;
+      for (const [, last] of d.ranges) if (last > this.dropsSentUpTo) this.dropsSentUpTo = last;
     }
   }
 
