@@ -401,12 +401,14 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const client = this.client;
     if (!this.ready || !client) return;
     try {
-      if (this.outbox.droppedTotal !== this.dropsReported) this.sendDrops(client);
       // A partial live batch goes out only once its linger has run out.
       const flushLive = this.lingerTimer === null;
       for (let next = this.lanes.next(this.read, this.outbox.lastSeq, flushLive); next; next = this.lanes.next(this.read, this.outbox.lastSeq, flushLive)) {
         this.publishBatch(client, next.batch, next.run);
       }
+      // After the batches: at a connect after cap drops the notices can be tens of thousands of
+      // ranges, which the hub takes in order; the live lane's first batch goes ahead of them.
+      if (this.outbox.droppedTotal !== this.dropsReported) this.sendDrops(client);
     } catch (err) {
       this.log.error({ err }, 'uplink send failed');
     }
