@@ -134,6 +134,24 @@ test('readRun stops at the limit, at maxSeq, at a char budget and at gaps left b
   const oneBody = JSON.stringify(reading(12)).length;
   assert.equal(ob.readRun(11, 100, undefined, oneBody * 2 + 1)?.last, 13, 'char budget');
   assert.equal(ob.readRun(11, 100, undefined, 1)?.last, 12, 'at least one row');
+  // Runs longer than the first read (16 rows): the whole run up to the limit, in order.
+  const long = ob.readRun(11, 100);
+  assert.deepEqual([long?.first, long?.last, long?.bodies.length], [12, 111, 100]);
+  assert.deepEqual(long?.bodies, readings(12, 100).map((r) => JSON.stringify(r)));
+  assert.equal(ob.readRun(11, 17)?.last, 28, 'a limit just past the first read');
+  assert.equal(ob.readRun(180, 500)?.last, 201, 'the end of the outbox');
+});
+
+test('readRun around gaps at and past its first read of 16 rows', (t) => {
+  const ob = open(t, tmp(t), { maxRows: 100 });
+  // Alerting everywhere except seqs 17 and 40: a cap drop removes exactly those two.
+  ob.append(readings(1, 100), Array.from({ length: 100 }, (_, i) => i !== 16 && i !== 39));
+  ob.append(readings(101, 1), [true]);
+  ob.append(readings(102, 1), [true]);
+  assert.deepEqual(ob.pendingDrops().flatMap((d) => d.ranges), [[17, 17], [40, 40]]);
+  assert.deepEqual([ob.readRun(0, 500)?.first, ob.readRun(0, 500)?.last], [1, 16], 'a gap right after the first read');
+  assert.deepEqual([ob.readRun(16, 500)?.first, ob.readRun(16, 500)?.last], [18, 39], 'a gap inside the second read');
+  assert.deepEqual([ob.readRun(39, 500)?.first, ob.readRun(39, 500)?.last], [41, 102]);
 });
 
 test('caps drop the oldest routine rows first, never alerting rows, and record exact ranges', (t) => {

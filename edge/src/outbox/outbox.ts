@@ -55,6 +55,8 @@ interface CounterSnapshot {
   lastAgeCheck: number;
 }
 
+/** readRun's first read; more rows only when these are one unbroken run. */
+const PROBE_ROWS = 16;
 /** Rows read per step when looking for routine rows to drop. */
 const DROP_SCAN_ROWS = 1000;
 const CAP_WARN_EVERY_MS = 60_000;
@@ -253,18 +255,23 @@ export class Outbox {
    */
   readRun(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER, maxChars = Number.POSITIVE_INFINITY): OutboxRun | null {
     if (limit < 1 || maxSeq <= afterSeq) return null;
-    // Stepped row by row and left at the first gap: after cap drops the unsent rows are short runs
-    // between dropped ranges, and reading `limit` rows to use one made such a drain quadratic.
+    // A few rows first, the rest only if those were one unbroken run: after cap drops the unsent
+    // rows are short runs between dropped ranges, and reading `limit` rows to use one or two made
+    // such a drain quadratic; a dense run still costs two reads, not one call per row.
     let first = 0;
-    let last = 0;
+    let last = afterSeq;
     let chars = 0;
     const bodies: string[] = [];
-    for (const [seq, body] of this.s.run.iterate(afterSeq, maxSeq, limit)) {
-      if (bodies.length === 0) first = seq;
-      else if (seq !== last + 1 || chars + body.length > maxChars) break; // leaving the loop resets the statement
-      bodies.push(body);
-      chars += body.length;
-      last = seq;
+    for (let want = Math.min(limit, PROBE_ROWS); want > 0; want = limit - bodies.length) {
+      const rows = this.s.run.all(last, maxSeq, want);
+      for (const [seq, body] of rows) {
+        if (bodies.length === 0) first = seq;
+        else if (seq !== last + 1 || chars + body.length > maxChars) return { first, last, bodies };
+        bodies.push(body);
+        chars += body.length;
+        last = seq;
+      }
+      if (rows.length < want) break; // the end of the outbox (or of maxSeq)
     }
     return bodies.length ? { first, last, bodies } : null;
   }
