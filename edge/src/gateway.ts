@@ -173,6 +173,8 @@ export class Gateway {
       }
     }
     for (const id of wanted.keys()) if (!this.drivers.has(id)) result.added.push(id);
+    // Added and changed devices: the drivers created above rather than kept.
+    const starting = [...wanted].filter(([id, r]) => this.drivers.get(id) !== r).map(([, r]) => r.driver);
     for (const section of RESTART_SECTIONS) {
       if (JSON.stringify(next[section]) !== JSON.stringify(this.config[section])) result.restartNeeded.push(section);
     }
@@ -182,10 +184,7 @@ export class Gateway {
     this.drivers.clear();
     for (const [id, running] of wanted) this.drivers.set(id, running);
     this.config = { ...this.config, profilesDir: next.profilesDir, devices: next.devices };
-    if (this.started) {
-      const fresh = [...wanted.entries()].filter(([id]) => result.added.includes(id) || result.changed.includes(id));
-      await Promise.all(fresh.map(([, r]) => r.driver.start()));
-    }
+    if (this.started) await Promise.all(starting.map((d) => d.start()));
     this.log.info({ ...result, devices: this.drivers.size }, 'device list applied; the outbox was not touched');
     if (result.restartNeeded.length) {
       this.log.warn({ sections: result.restartNeeded }, 'these config sections changed and take effect only when the gateway restarts');
