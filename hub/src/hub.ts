@@ -8,6 +8,10 @@ import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } fro
 import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
 import { startApi, type RunningApi } from './api/server.js';
+import { SqliteAuditLog } from './audit/sqlite.js';
+import type { AuditLog } from './audit/types.js';
+import { SqlitePeopleStore } from './auth/people-store.js';
+import { AuthService } from './auth/service.js';
 import { InProcessBus } from './broker/in-process-bus.js';
 import { startBroker, type EmbeddedBroker } from './broker/server.js';
 import { resolveHubConfig } from './config/load.js';
@@ -17,6 +21,8 @@ import { createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
+import { openHubDatabase } from './db/database.js';
+import { loadKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
@@ -31,6 +37,10 @@ export interface Hub {
   pki: PkiPaths | null;
   pkiDir: string | null;
   store: Store;
+  audit: AuditLog;
+  /** null in open mode (auth.open). */
+  auth: AuthService | null;
+  keyring: Keyring;
   alerts: AlertEngine;
   live: LiveFeed;
   metrics: HubMetrics;
@@ -54,7 +64,7 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store'] as const;
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'db'] as const;
 
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
@@ -99,8 +109,19 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   };
 
   try {
-    const store = openSqliteStore({ path: join(dataDir, 'hub.db'), admit: createAdmission(registry) });
+    const keyring = loadKeyring({ file: cfg.hub.secretKeyFile ?? join(dataDir, 'secret.key') });
+    const db = openHubDatabase(join(dataDir, 'hub.db'));
+    stops.db = () => {
+      db.close();
+    };
+    const store = openSqliteStore({ db, admit: createAdmission(registry) });
     stops.store = () => store.close();
+    const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
+    const auth = cfg.auth.open
+      ? null
+      : new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, settings: cfg.auth });
+    if (!auth) logger.warn({ httpHost: cfg.http.host }, 'auth.open: the API answers without login, to anyone on this machine (development and tests only)');
+    audit.append({ actor: 'system', action: 'hub.started', summary: `ioc-hub ${VERSION}`, after: { http: `${cfg.http.host}:${cfg.http.port}`, mqtt: `${cfg.mqtt.host}:${cfg.mqtt.port}`, authOpen: cfg.auth.open, keySource: keyring.source } });
     // The embedded broker has no client yet: any online flag in the database is stale.
     store.markAllOffline();
 
@@ -162,7 +183,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
 
     const api: RunningApi = await startApi(
       { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry() },
+        beforeRequest: () => ingest.flushTelemetry(), audit, auth, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();
@@ -175,6 +196,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       pki,
       pkiDir,
       store,
+      audit,
+      auth,
+      keyring,
       alerts,
       live,
       metrics,

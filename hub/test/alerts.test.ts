@@ -1,3 +1,4 @@
+import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ test('a rise through BĐ1→BĐ2→BĐ3 is one episode with history 1→2→3; t
   assert.equal(c[0]!.message.vi, 'Báo động cấp 3 — Trạm Kim Long (sông Hương): 3.60 m');
   assert.equal(c[0]!.message.en, 'Alarm level 3 — Kim Long station (Hương river): 3.60 m');
 
-  let alerts = r.engine.list({ dev: KIM_LONG });
+  let alerts = r.engine.list({ dev: KIM_LONG, scope: SYSTEM_SCOPE });
   assert.equal(alerts.length, 1);
   const a = alerts[0]!;
   assert.deepEqual([a.level, a.maxLevel, a.state, a.active, a.openedAt], [3, 3, 'open', true, T0 + 2000]);
@@ -84,11 +85,11 @@ test('a rise through BĐ1→BĐ2→BĐ3 is one episode with history 1→2→3; t
   const cleared = r.feed(wl(0.8, T0 + 8000));
   assert.deepEqual(levels(cleared), ['cleared:0']);
   assert.equal(cleared[0]!.message.vi, 'Hết báo động (cao nhất cấp 3) — Trạm Kim Long (sông Hương): 0.80 m');
-  const after = r.engine.get(a.id)!;
+  const after = r.engine.get(a.id, SYSTEM_SCOPE)!;
   assert.deepEqual([after.level, after.maxLevel, after.active, after.state, after.clearedAt], [0, 3, false, 'open', T0 + 8000]);
 
   assert.deepEqual(levels(r.feed(wl(1.1, T0 + 9000))), ['raised:1']);
-  alerts = r.engine.list({ dev: KIM_LONG });
+  alerts = r.engine.list({ dev: KIM_LONG, scope: SYSTEM_SCOPE });
   assert.equal(alerts.length, 2);
   assert.notEqual(alerts[0]!.id, a.id);
   assert.deepEqual(alerts.map((x) => x.active), [true, false]);
@@ -105,10 +106,10 @@ test('out-of-order (backlog) readings are stored but never change the alert stat
   // A backlog drained after live data: older readings, low then very high.
   assert.deepEqual(r.feed(wl(0.3, T0 + 10_000), wl(3.9, T0 + 20_000), wl(0.2, T0 + 60_000)), []);
   assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
-  const a = r.engine.list({ dev: KIM_LONG });
+  const a = r.engine.list({ dev: KIM_LONG, scope: SYSTEM_SCOPE });
   assert.equal(a.length, 1);
   assert.deepEqual(a[0]!.history.map((h) => h.kind), ['raised']);
-  const stored = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: NOW, limit: 10 });
+  const stored = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: NOW, limit: 10 }, SYSTEM_SCOPE);
   assert.equal(stored.kind === 'raw' && stored.rows.length, 4, 'the old readings are history in the store');
   // Live data moves on from the newest evaluated time.
   assert.deepEqual(levels(r.feed(wl(0.5, T0 + 61_000))), ['cleared:0']);
@@ -137,7 +138,7 @@ test('alert state is restored after a reopen, and readings stored but never eval
   t.after(cleanup);
   let r = rig(dir);
   r.feed(wl(1.2, T0), wl(2.2, T0 + 1000), wl(3.6, T0 + 2000));
-  const id = r.engine.list({})[0]!.id;
+  const id = r.engine.list({ scope: SYSTEM_SCOPE })[0]!.id;
   // Stored but the hub "crashed" before evaluating them.
   r.store.writeBatch(GW, 4, [wl(2.5, T0 + 3000)]);
   r.close();
@@ -151,7 +152,7 @@ test('alert state is restored after a reopen, and readings stored but never eval
   const c = r.feed(wl(0.5, T0 + 5000));
   assert.deepEqual(levels(c), ['cleared:0']);
   assert.equal(c[0]!.alert.id, id, 'the restored episode is the one that clears');
-  assert.equal(r.engine.list({}).length, 1);
+  assert.equal(r.engine.list({ scope: SYSTEM_SCOPE }).length, 1);
 });
 
 test('acknowledge and resolve: conflicts, not found, escalation re-opens', (t) => {
@@ -160,7 +161,7 @@ test('acknowledge and resolve: conflicts, not found, escalation re-opens', (t) =
   const r = rig(dir);
   t.after(() => r.close());
   r.feed(wl(1.5, T0));
-  const id = r.engine.list({})[0]!.id;
+  const id = r.engine.list({ scope: SYSTEM_SCOPE })[0]!.id;
   const code = (fn: () => unknown) => {
     try {
       fn();
@@ -169,19 +170,19 @@ test('acknowledge and resolve: conflicts, not found, escalation re-opens', (t) =
     }
     return 'ok';
   };
-  assert.equal(code(() => r.engine.acknowledge(999, 'x')), 'not_found');
+  assert.equal(code(() => r.engine.acknowledge(999, 'x', undefined)), 'not_found');
   const acked = r.engine.acknowledge(id, 'trực ban A', 'đã gọi trạm');
   assert.deepEqual([acked.state, acked.acknowledgedBy, acked.note], ['acknowledged', 'trực ban A', 'đã gọi trạm']);
-  assert.equal(code(() => r.engine.acknowledge(id, 'x')), 'conflict');
-  assert.equal(code(() => r.engine.resolve(id, 'x')), 'conflict', 'the condition is still present');
+  assert.equal(code(() => r.engine.acknowledge(id, 'x', undefined)), 'conflict');
+  assert.equal(code(() => r.engine.resolve(id, 'x', undefined)), 'conflict', 'the condition is still present');
 
   r.feed(wl(2.3, T0 + 1000));
-  assert.equal(r.engine.get(id)!.state, 'open', 'a worse level needs acknowledging again');
-  r.engine.acknowledge(id, 'trực ban B');
+  assert.equal(r.engine.get(id, SYSTEM_SCOPE)!.state, 'open', 'a worse level needs acknowledging again');
+  r.engine.acknowledge(id, 'trực ban B', undefined);
   r.feed(wl(0.2, T0 + 2000));
   const resolved = r.engine.resolve(id, 'trực ban B', 'nước đã rút');
   assert.deepEqual([resolved.state, resolved.resolvedBy, resolved.active], ['resolved', 'trực ban B', false]);
-  assert.equal(code(() => r.engine.resolve(id, 'x')), 'conflict');
+  assert.equal(code(() => r.engine.resolve(id, 'x', undefined)), 'conflict');
   assert.deepEqual(resolved.history.map((h) => [h.kind, h.by]), [
     ['raised', null], ['acknowledged', 'trực ban A'], ['escalated', null], ['acknowledged', 'trực ban B'], ['cleared', null], ['resolved', 'trực ban B'],
   ]);

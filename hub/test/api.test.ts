@@ -6,6 +6,7 @@ import type { Reading } from '@ioc/shared';
 import { AlertEngine } from '../src/alerts/engine.js';
 import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
 import { buildApi } from '../src/api/server.js';
+import { SqliteAuditLog } from '../src/audit/sqlite.js';
 import type { ApiInstance } from '../src/api/types.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
@@ -50,7 +51,8 @@ before(async () => {
     brokerClients: () => 1,
     unresolvedAlerts: () => store.alerts.unresolvedByLevel(),
   });
-  app = buildApi({ store, registry, alerts: engine, metrics, logger: silentLogger(), version: '0.1.0', startedAt: Date.now(), brokerClients: () => 1, now: () => T0 + 3_600_000 });
+  app = buildApi({ store, registry, alerts: engine, metrics, logger: silentLogger(), version: '0.1.0', startedAt: Date.now(), brokerClients: () => 1, now: () => T0 + 3_600_000,
+    audit: new SqliteAuditLog(store.db, Buffer.alloc(32, 7)), auth: null });
   await app.ready();
 });
 
@@ -123,18 +125,17 @@ test('alerts: list with level history, acknowledge, resolve; 404 and 409', async
   assert.equal(a.message.vi, 'Báo động cấp 3 — Trạm Kim Long (sông Hương): 3.60 m');
   assert.equal(a.device.station, 'Kim Long');
 
-  assert.equal((await post('/api/v1/alerts/999/ack', { by: 'A' })).status, 404);
-  assert.equal((await post(`/api/v1/alerts/${a.id}/ack`, {})).status, 400, 'by is required');
-  assert.equal((await post(`/api/v1/alerts/${a.id}/ack`, { by: 'A', extra: 1 })).status, 400);
+  assert.equal((await post('/api/v1/alerts/999/ack', {})).status, 404);
+  assert.equal((await post(`/api/v1/alerts/${a.id}/ack`, { by: 'A' })).status, 400, 'who acts is the caller, not a field');
   assert.equal((await get('/api/v1/alerts?state=closed')).status, 400);
 
-  r = await post(`/api/v1/alerts/${a.id}/ack`, { by: 'trực ban A', note: 'đã báo UBND xã' });
+  r = await post(`/api/v1/alerts/${a.id}/ack`, { note: 'đã báo UBND xã' });
   assert.equal(r.status, 200);
-  assert.deepEqual([r.body.alert.state, r.body.alert.acknowledgedBy, r.body.alert.note], ['acknowledged', 'trực ban A', 'đã báo UBND xã']);
-  r = await post(`/api/v1/alerts/${a.id}/ack`, { by: 'B' });
+  assert.deepEqual([r.body.alert.state, r.body.alert.acknowledgedBy, r.body.alert.note], ['acknowledged', 'loopback', 'đã báo UBND xã']);
+  r = await post(`/api/v1/alerts/${a.id}/ack`, {});
   assert.equal(r.status, 409);
   assert.equal(r.body.error, 'conflict');
-  r = await post(`/api/v1/alerts/${a.id}/resolve`, { by: 'B' });
+  r = await post(`/api/v1/alerts/${a.id}/resolve`, {});
   assert.equal(r.status, 409, 'not while the water is above BĐ1');
   assert.match(r.body.message, /condition is present/);
 
@@ -142,10 +143,10 @@ test('alerts: list with level history, acknowledge, resolve; 404 and 409', async
   assert.equal(metricValue(metrics, 'ioc_hub_alerts_open', { level: '3' }), 1);
 
   feed(wl(0.4, T0 + 100_000));
-  r = await post(`/api/v1/alerts/${a.id}/resolve`, { by: 'B', note: 'nước rút' });
+  r = await post(`/api/v1/alerts/${a.id}/resolve`, { note: 'nước rút' });
   assert.equal(r.status, 200);
   assert.equal(r.body.alert.state, 'resolved');
-  assert.equal((await post(`/api/v1/alerts/${a.id}/resolve`, { by: 'B' })).status, 409);
+  assert.equal((await post(`/api/v1/alerts/${a.id}/resolve`, {})).status, 409);
   assert.equal((await get('/api/v1/alerts?state=resolved')).body.alerts.length, 1);
   assert.equal((await get(`/api/v1/alerts/${a.id}`)).body.alert.history.at(-1).kind, 'resolved');
   metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;

@@ -43,7 +43,8 @@ test('the example hub.yaml loads; defaults are filled and paths resolved against
 test('defaults of a minimal file', () => {
   const { config } = parseHubConfig(minimal, '/etc/ioc');
   assert.deepEqual(config.mqtt, { host: '0.0.0.0', port: 8883, serverNames: ['localhost', '127.0.0.1'], maxPayloadBytes: MAX_PAYLOAD_BYTES });
-  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080 });
+  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [] });
+  assert.equal(config.auth.open, false, 'logins are on unless a file turns them off');
   assert.equal(config.hub.dataDir, '/etc/ioc/data');
   assert.equal(config.alerts.hysteresisM, 0);
 });

@@ -38,6 +38,8 @@ export function testConfig(dataDir: string, extra: Partial<HubConfig> = {}): Hub
     hub: { dataDir },
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
+    // The data-path tests read the API without logging in; test/auth*.test.ts cover logins.
+    auth: { open: true },
     registry: {
       gateways: [{ id: GW, name: 'Test gateway 1' }, { id: GW2 }],
       devices: [

@@ -1,3 +1,4 @@
+import { SYSTEM_SCOPE } from '../src/store/types.js';
 /**
  * The hub repeats the edge normalizer's plausibility check: a reading sent as "good" with a value
  * outside the catalog range of its metric is stored as q "bad", reason "out_of_range" (as
@@ -46,11 +47,11 @@ test('a good reading with an impossible value is stored as q bad, out_of_range (
   assert.deepEqual(r.acks, [1], 'accounted and acknowledged: the gateway does not resend it forever');
   assert.deepEqual(r.changes, [], 'no Báo động III from a 900 m reading');
   assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 0);
-  const stored = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: T0 + 60_000, limit: 10 });
+  const stored = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: T0 + 60_000, limit: 10 }, SYSTEM_SCOPE);
   assert.deepEqual(stored.kind === 'raw' && stored.rows.map(({ value, q, reason }) => ({ value, q, reason })), [
     { value: 900, q: 'bad', reason: 'out_of_range' },
   ]);
-  assert.deepEqual(r.store.latest(KIM_LONG).map(({ value, q, reason }) => ({ value, q, reason })), [{ value: 900, q: 'bad', reason: 'out_of_range' }]);
+  assert.deepEqual(r.store.latest(KIM_LONG, SYSTEM_SCOPE).map(({ value, q, reason }) => ({ value, q, reason })), [{ value: 900, q: 'bad', reason: 'out_of_range' }]);
   assert.deepEqual(r.liveReadings.map(({ value, q, reason }) => ({ value, q, reason })), [{ value: 900, q: 'bad', reason: 'out_of_range' }]);
   assert.equal(await r.metric('ioc_hub_readings_out_of_range_total', { gw: GW, metric: 'water_level' }), 1);
   assert.equal(await r.metric('ioc_hub_readings_stored_total', { gw: GW }), 1, 'stored, not quarantined');
@@ -67,7 +68,7 @@ test('a good reading with an impossible value is stored as q bad, out_of_range (
   // What the edge already flagged (or called uncertain) keeps its quality and is not counted by the hub.
   r.send([{ ...wl(950, T0 + 2000, 'bad'), reason: 'out_of_range' }, { ...wl(null, T0 + 3000, 'bad'), reason: 'comm_error' }, wl(2.1, T0 + 4000, 'uncertain')]);
   await r.turn();
-  const rows = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: T0 + 2000, to: T0 + 60_000, limit: 10 });
+  const rows = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: T0 + 2000, to: T0 + 60_000, limit: 10 }, SYSTEM_SCOPE);
   assert.deepEqual(rows.kind === 'raw' && rows.rows.map(({ value, q, reason }) => [value, q, reason ?? null]), [
     [950, 'bad', 'out_of_range'],
     [null, 'bad', 'comm_error'],

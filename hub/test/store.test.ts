@@ -1,3 +1,4 @@
+import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ test('dedup by (gw, seq) survives a reopen (hub restart)', (t) => {
   res = store.writeBatch(GW, 1, rs);
   assert.deepEqual([res.stored, res.duplicates, res.upTo], [2, 3, 5]);
   assert.deepEqual(res.fresh.map((r) => r.seq), [4, 5]);
-  const q = store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 });
+  const q = store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 }, SYSTEM_SCOPE);
   assert.equal(q.kind, 'raw');
   assert.deepEqual(q.kind === 'raw' && q.rows.map((r) => [r.gw, r.seq, r.value]), rs.map((r, i) => [GW, i + 1, r.value]));
   const stats = store.gatewayStats(GW);
@@ -135,16 +136,16 @@ test('quarantine: refused readings are accounted, kept with the cause and counte
   assert.deepEqual(res.fresh.map((r) => r.seq), [1, 7]);
   const again = store.writeBatch(GW, 1, batch);
   assert.deepEqual([again.stored, again.quarantined, again.duplicates], [0, 0, 7]);
-  const q = store.quarantined(GW, 10);
+  const q = store.quarantined(GW, 10, SYSTEM_SCOPE);
   assert.equal(q.length, 5);
   assert.deepEqual(q.map((r) => r.seq).sort(), [2, 3, 4, 5, 6]);
   assert.deepEqual(q.find((r) => r.seq === 2)?.reading, batch[1]);
   assert.equal(q.find((r) => r.seq === 5)?.cause, 'unit_mismatch');
   assert.equal(store.gatewayStats(GW).quarantined, 5);
   // Booleans come back as booleans (stored as 0/1).
-  const smoke = store.queryReadings({ dev: DETECTOR, metric: 'smoke', from: 0, to: ts, limit: 10 });
+  const smoke = store.queryReadings({ dev: DETECTOR, metric: 'smoke', from: 0, to: ts, limit: 10 }, SYSTEM_SCOPE);
   assert.deepEqual(smoke.kind === 'raw' && smoke.rows.map((r) => r.value), [true]);
-  assert.deepEqual(store.latest(DETECTOR).map((l) => [l.metric, l.value]), [['smoke', true]]);
+  assert.deepEqual(store.latest(DETECTOR, SYSTEM_SCOPE).map((l) => [l.metric, l.value]), [['smoke', true]]);
 });
 
 test('bucket aggregation skips bad readings; raw rows keep them', (t) => {
@@ -154,7 +155,7 @@ test('bucket aggregation skips bad readings; raw rows keep them', (t) => {
   t.after(() => store.close());
   const t0 = 1_700_000_040_000; // a multiple of 60 000
   store.writeBatch(GW, 1, [wl(1, t0), wl(3, t0 + 10_000), wl(null, t0 + 20_000, 'bad'), wl(10, t0 + 60_000), wl(99, t0 + 70_000, 'bad')]);
-  const b = store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: t0, to: t0 + 120_000, step: 60_000, limit: 10 });
+  const b = store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: t0, to: t0 + 120_000, step: 60_000, limit: 10 }, SYSTEM_SCOPE);
   assert.deepEqual(b, {
     kind: 'buckets',
     buckets: [
@@ -162,7 +163,7 @@ test('bucket aggregation skips bad readings; raw rows keep them', (t) => {
       { t: t0 + 60_000, avg: 10, min: 10, max: 10, count: 1 },
     ],
   });
-  const raw = store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: t0, to: t0 + 120_000, limit: 10 });
+  const raw = store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: t0, to: t0 + 120_000, limit: 10 }, SYSTEM_SCOPE);
   assert.equal(raw.kind === 'raw' && raw.rows.length, 5);
   assert.deepEqual(raw.kind === 'raw' && raw.rows[2], { gw: GW, seq: 3, dev: KIM_LONG, metric: 'water_level', ts: t0 + 20_000, value: null, q: 'bad' });
 });

@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger, Reading } from '@ioc/shared';
 import type { DeviceEntry } from '../config/schema.js';
 import type { Registry } from '../config/registry.js';
-import type { AlertEventKind, AlertEventRecord, AlertFilter, AlertRecord, Store, StoredReading } from '../store/types.js';
+import { SYSTEM_SCOPE, type AlertEventKind, type AlertEventRecord, type AlertFilter, type AlertRecord, type DeviceScope, type Store, type StoredReading } from '../store/types.js';
 import type { AlertChange, AlertHistoryEntry, AlertRule, AlertView, LocalizedText } from './types.js';
 
 export class AlertActionError extends Error {
@@ -162,7 +162,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       let from = t.lastTs >= 0 ? t.lastTs + 1 : Math.max(0, this.now() - this.catchUpWindowMs);
       let n = 0;
       for (;;) {
-        const res = this.store.queryReadings({ dev: t.device.id, metric: t.metric, from, to: this.now() + this.maxFutureSkewMs, limit: pageSize });
+        const res = this.store.queryReadings({ dev: t.device.id, metric: t.metric, from, to: this.now() + this.maxFutureSkewMs, limit: pageSize }, SYSTEM_SCOPE);
         if (res.kind !== 'raw' || !res.rows.length) break;
         const rows: StoredReading[] = res.rows.map((r) => ({ ...r, unit: '', ...(r.reason ? { reason: r.reason } : {}) }));
         this.evaluate(rows);
@@ -316,7 +316,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   private emitAll(pending: readonly PendingChange[]): AlertChange[] {
     const changes: AlertChange[] = [];
     for (const p of pending) {
-      const alert = this.get(p.alertId);
+      const alert = this.get(p.alertId, SYSTEM_SCOPE);
       if (!alert) continue;
       const change: AlertChange = { alert, event: p.event, message: p.message };
       changes.push(change);
@@ -336,30 +336,42 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     }
   }
 
-  acknowledge(id: number, by: string, note?: string): AlertView {
-    const a = this.store.alerts.get(id);
+  /**
+   * A person acknowledges an alert. `within` runs inside the same transaction (the audit entry
+   * commits with the change it records). An alert outside `scope` is "not found".
+   */
+  acknowledge(id: number, by: string, note: string | undefined, scope: DeviceScope = SYSTEM_SCOPE, within?: (a: AlertRecord) => void): AlertView {
+    const a = this.store.alerts.get(id, scope);
     if (!a) throw new AlertActionError('not_found', `alert ${id} not found`);
     if (a.state !== 'open') throw new AlertActionError('conflict', `alert ${id} is already ${a.state}`);
-    return this.humanAction(a, 'acknowledged', by, note, { state: 'acknowledged', acknowledgedBy: by, acknowledgedAt: this.now() });
+    return this.humanAction(a, 'acknowledged', by, note, { state: 'acknowledged', acknowledgedBy: by, acknowledgedAt: this.now() }, within);
   }
 
-  resolve(id: number, by: string, note?: string): AlertView {
-    const a = this.store.alerts.get(id);
+  resolve(id: number, by: string, note: string | undefined, scope: DeviceScope = SYSTEM_SCOPE, within?: (a: AlertRecord) => void): AlertView {
+    const a = this.store.alerts.get(id, scope);
     if (!a) throw new AlertActionError('not_found', `alert ${id} not found`);
     if (a.state === 'resolved') throw new AlertActionError('conflict', `alert ${id} is already resolved`);
     if (a.active) {
       throw new AlertActionError('conflict', `alert ${id} cannot be resolved while its condition is present (level ${a.level}); acknowledge it instead`);
     }
-    return this.humanAction(a, 'resolved', by, note, { state: 'resolved', resolvedBy: by, resolvedAt: this.now() });
+    return this.humanAction(a, 'resolved', by, note, { state: 'resolved', resolvedBy: by, resolvedAt: this.now() }, within);
   }
 
-  private humanAction(a: AlertRecord, kind: 'acknowledged' | 'resolved', by: string, note: string | undefined, patch: Partial<AlertRecord>): AlertView {
+  private humanAction(
+    a: AlertRecord,
+    kind: 'acknowledged' | 'resolved',
+    by: string,
+    note: string | undefined,
+    patch: Partial<AlertRecord>,
+    within: ((a: AlertRecord) => void) | undefined,
+  ): AlertView {
     const now = this.now();
     this.store.alerts.transaction(() => {
       this.store.alerts.update(a.id, { ...patch, ...(note !== undefined ? { note } : {}) });
       this.store.alerts.addEvent({ alertId: a.id, ts: now, kind, level: a.level, value: null, by, note: note ?? null });
+      within?.(a);
     });
-    const view = this.get(a.id)!;
+    const view = this.get(a.id, SYSTEM_SCOPE)!;
     const verb = kind === 'acknowledged' ? { vi: 'Đã xác nhận', en: 'Acknowledged' } : { vi: 'Đã xử lý xong', en: 'Resolved' };
     const message = { vi: `${verb.vi}: ${view.message.vi} (bởi ${by})`, en: `${verb.en}: ${view.message.en} (by ${by})` };
     const event: AlertHistoryEntry = { ts: now, kind, level: a.level, value: null, by, note: note ?? null };
@@ -369,8 +381,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     return view;
   }
 
-  get(id: number): AlertView | undefined {
-    const a = this.store.alerts.get(id);
+  get(id: number, scope: DeviceScope): AlertView | undefined {
+    const a = this.store.alerts.get(id, scope);
     return a ? this.view(a, this.store.alerts.events([a.id]).get(a.id) ?? []) : undefined;
   }
 
@@ -381,8 +393,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   }
 
   /** The newest unresolved alert of a device, if any. */
-  openAlertFor(dev: string): AlertView | undefined {
-    return this.list({ dev, limit: 20 }).find((a) => a.state !== 'resolved');
+  openAlertFor(dev: string, scope: DeviceScope): AlertView | undefined {
+    return this.list({ dev, limit: 20, scope }).find((a) => a.state !== 'resolved');
   }
 
   /** Current level of an episode's condition per (rule, device, metric), for tests and status. */

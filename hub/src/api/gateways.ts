@@ -8,9 +8,10 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GATEWAY_ID_PATTERN } from '@ioc/shared';
 import type { GatewayEntry } from '../config/schema.js';
+import { scopeOf } from './auth-hook.js';
 import type { ApiDeps, ApiPluginOptions } from './types.js';
 
-export function gatewayView(deps: ApiDeps, g: GatewayEntry) {
+export function gatewayView(deps: ApiDeps, g: GatewayEntry, visibleDevices: number) {
   const stats = deps.store.gatewayStats(g.id);
   const state = deps.store.gatewayState(g.id);
   const status = state?.status ?? null;
@@ -18,7 +19,7 @@ export function gatewayView(deps: ApiDeps, g: GatewayEntry) {
     id: g.id,
     name: g.name ?? null,
     communeCode: g.communeCode ?? null,
-    devices: deps.registry.devicesOf(g.id).length,
+    devices: visibleDevices,
     online: state?.online ?? false,
     lastSeen: state?.lastSeen ?? null,
     upTo: stats.upTo,
@@ -40,17 +41,26 @@ const IdParams = Type.Object({ id: Type.String({ pattern: GATEWAY_ID_PATTERN }) 
 export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (app, { deps }) => {
   const notFound = (id: string) => ({ error: 'not_found' as const, message: `gateway "${id}" is not in the registry` });
 
-  app.get('/gateways', async () => ({ gateways: [...deps.registry.gateways.values()].map((g) => gatewayView(deps, g)) }));
+  // A gateway is visible to whoever sees one of its devices (or its commune); the device count is of those in scope.
+  const view = (g: GatewayEntry, scope: ReturnType<typeof scopeOf>) =>
+    gatewayView(deps, g, deps.registry.devicesOf(g.id).filter((d) => scope.hasDevice(d.id)).length);
 
-  app.get('/gateways/:id', { schema: { params: IdParams } }, async (req, reply) => {
+  app.get('/gateways', { config: { access: 'read' } }, async (req) => {
+    const scope = scopeOf(req);
+    return { gateways: [...deps.registry.gateways.values()].filter((g) => scope.hasGateway(g.id)).map((g) => view(g, scope)) };
+  });
+
+  app.get('/gateways/:id', { config: { access: 'read' }, schema: { params: IdParams } }, async (req, reply) => {
+    const scope = scopeOf(req);
     const g = deps.registry.gateways.get(req.params.id);
-    if (!g) return reply.code(404).send(notFound(req.params.id));
-    return { gateway: gatewayView(deps, g) };
+    if (!g || !scope.hasGateway(g.id)) return reply.code(404).send(notFound(req.params.id));
+    return { gateway: view(g, scope) };
   });
 
   app.get(
     '/gateways/:id/seqs',
     {
+      config: { access: 'gateways.seqs' },
       schema: {
         params: IdParams,
         querystring: Type.Object(
@@ -63,7 +73,7 @@ export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async
       },
     },
     async (req, reply) => {
-      if (!deps.registry.gateways.has(req.params.id)) return reply.code(404).send(notFound(req.params.id));
+      if (!deps.registry.gateways.has(req.params.id) || !scopeOf(req).hasGateway(req.params.id)) return reply.code(404).send(notFound(req.params.id));
       const seqs = deps.store.storedSeqs(req.params.id, req.query.after ?? 0, req.query.limit ?? 1_000_000);
       return { gw: req.params.id, seqs };
     },
@@ -72,14 +82,16 @@ export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async
   app.get(
     '/gateways/:id/quarantine',
     {
+      config: { access: 'gateways.seqs' },
       schema: {
         params: IdParams,
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
       },
     },
     async (req, reply) => {
-      if (!deps.registry.gateways.has(req.params.id)) return reply.code(404).send(notFound(req.params.id));
-      return { gw: req.params.id, quarantine: deps.store.quarantined(req.params.id, req.query.limit ?? 100) };
+      const scope = scopeOf(req);
+      if (!deps.registry.gateways.has(req.params.id) || !scope.hasGateway(req.params.id)) return reply.code(404).send(notFound(req.params.id));
+      return { gw: req.params.id, quarantine: deps.store.quarantined(req.params.id, req.query.limit ?? 100, scope.devices) };
     },
   );
 };

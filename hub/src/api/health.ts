@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiPluginOptions } from './types.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (app, { deps }) => {
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', { config: { access: 'public' } }, async (_req, reply) => {
     const dbOk = deps.store.ping();
     const body = {
       status: dbOk ? 'ok' : 'degraded',

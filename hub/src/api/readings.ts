@@ -11,6 +11,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { metricDef } from '@ioc/shared';
 import { DEVICE_ID_PATTERN } from '../config/schema.js';
+import { scopeOf } from './auth-hook.js';
 import type { ApiPluginOptions } from './types.js';
 
 export const MAX_READINGS_LIMIT = 100_000;
@@ -29,11 +30,12 @@ const ReadingsQuery = Type.Object(
 );
 
 export const readingsRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (app, { deps }) => {
-  app.get('/readings', { schema: { querystring: ReadingsQuery } }, async (req, reply) => {
+  app.get('/readings', { config: { access: 'read' }, schema: { querystring: ReadingsQuery } }, async (req, reply) => {
     const q = req.query;
+    const scope = scopeOf(req);
     const def = metricDef(q.metric);
     if (!def) return reply.code(400).send({ error: 'bad_request', message: `metric: unknown metric "${q.metric}" (not in the catalog)` });
-    if (!deps.registry.devices.has(q.dev)) {
+    if (!deps.registry.devices.has(q.dev) || !scope.hasDevice(q.dev)) {
       return reply.code(404).send({ error: 'not_found', message: `device "${q.dev}" is not in the registry` });
     }
     // Raw rows: up to 10 minutes ahead by default, so a gateway clock slightly fast is still seen.
@@ -46,10 +48,10 @@ export const readingsRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async
     if (from > to) return reply.code(400).send({ error: 'bad_request', message: `from (${from}) must not be after to (${to})` });
     if (q.step !== undefined) {
       if (newest) from = Math.max(0, (Math.floor(to / q.step) - (limit - 1)) * q.step);
-      const res = deps.store.queryReadings({ dev: q.dev, metric: q.metric, from, to, step: q.step, limit });
+      const res = deps.store.queryReadings({ dev: q.dev, metric: q.metric, from, to, step: q.step, limit }, scope.devices);
       return { dev: q.dev, metric: q.metric, unit: def.unit, from, to, step: q.step, buckets: res.kind === 'buckets' ? res.buckets : [] };
     }
-    const res = deps.store.queryReadings({ dev: q.dev, metric: q.metric, from, to, limit, order: newest ? 'desc' : 'asc' });
+    const res = deps.store.queryReadings({ dev: q.dev, metric: q.metric, from, to, limit, order: newest ? 'desc' : 'asc' }, scope.devices);
     const rows = res.kind === 'raw' ? res.rows : [];
     if (newest) rows.reverse();
     return { dev: q.dev, metric: q.metric, unit: def.unit, from, to, readings: rows };

@@ -3,6 +3,8 @@ import type { Logger } from '@ioc/shared';
 import type { FastifyInstance, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AlertEngine } from '../alerts/engine.js';
+import type { AuditLog } from '../audit/types.js';
+import type { AuthService } from '../auth/service.js';
 import type { Registry } from '../config/registry.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
@@ -16,6 +18,13 @@ export interface ApiDeps {
   version: string;
   startedAt: number;
   brokerClients(): number;
+  audit: AuditLog;
+  /** null in open mode (auth.open): no logins, every caller is the full-scope loopback operator. */
+  auth: AuthService | null;
+  /** Host header values accepted besides loopback names (http.allowedHosts). */
+  allowedHosts?: readonly string[];
+  /** Login attempts per client address per minute. */
+  loginRatePerMinute?: number;
   now?: () => number;
   /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
   beforeRequest?: () => void;

@@ -29,14 +29,21 @@ function semanticProblems(c: ResolvedHubConfig): string[] {
       );
     }
   });
+  if (c.auth.open && !isLoopback(c.http.host)) {
+    problems.push(`auth.open: only allowed with a loopback http.host (127.0.0.1, ::1, localhost), got "${c.http.host}": anyone who can reach the port would see everything`);
+  }
   return problems;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function resolvePaths(c: ResolvedHubConfig, configDir: string): ResolvedHubConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
   return {
     ...c,
-    hub: { ...c.hub, dataDir: abs(c.hub.dataDir) },
+    hub: { ...c.hub, dataDir: abs(c.hub.dataDir), ...(c.hub.secretKeyFile ? { secretKeyFile: abs(c.hub.secretKeyFile) } : {}) },
     mqtt: { ...c.mqtt, ...(c.mqtt.tls ? { tls: { ca: abs(c.mqtt.tls.ca), cert: abs(c.mqtt.tls.cert), key: abs(c.mqtt.tls.key) } } : {}) },
   };
 }

@@ -75,6 +75,12 @@ export const HubConfigSchema = Type.Object(
       {
         /** Holds hub.db and the demo PKI; relative paths are resolved against the config file's folder. */
         dataDir: Type.String({ minLength: 1, default: './data' }),
+        /**
+         * The hub's 256-bit secret key (base64): seals stored secrets (TOTP) and keys the audit
+         * chain. Created 0600 at first start; $IOC_HUB_SECRET_KEY overrides it. Default: {dataDir}/secret.key.
+         * Keep a copy apart from backups of hub.db: without it sealed secrets cannot be opened.
+         */
+        secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -97,9 +103,14 @@ export const HubConfigSchema = Type.Object(
     ),
     http: Type.Object(
       {
-        /** 127.0.0.1 by default: the API has no authentication yet (a later issue adds it). */
+        /** 127.0.0.1 by default. Another address needs TLS and logins (auth.open refused). */
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        /**
+         * Host header values accepted besides loopback names and the bound address (e.g. the name
+         * the province's users type, "ioc.hue.gov.vn"); other Host headers get 421 (DNS rebinding).
+         */
+        allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -117,6 +128,26 @@ export const HubConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    auth: Type.Object(
+      {
+        /**
+         * true: no logins at all, every caller is a full-scope operator. Only for development and
+         * tests on one machine: refused unless http.host is a loopback address.
+         */
+        open: Type.Boolean({ default: false }),
+        /** A session lasts at most this long (a shift and some), and ends after idleMinutes without a request. */
+        sessionHours: Type.Number({ minimum: 0.1, maximum: 168, default: 12 }),
+        idleMinutes: Type.Number({ minimum: 1, maximum: 1440, default: 60 }),
+        /** lockoutAttempts failed logins within lockoutWindowMinutes lock the account for lockMinutes. */
+        lockoutAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+        lockoutWindowMinutes: Type.Number({ minimum: 1, maximum: 1440, default: 15 }),
+        lockMinutes: Type.Number({ minimum: 1, maximum: 10080, default: 15 }),
+        passwordMinLength: Type.Integer({ minimum: 8, maximum: 128, default: 10 }),
+        /** Login attempts per client address per minute (on top of the per-account lockout). */
+        loginRatePerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         /** When absent: $LOG_LEVEL, else info. */
@@ -130,7 +161,7 @@ export const HubConfigSchema = Type.Object(
 
 /** hub.yaml as written (defaulted keys optional): what `startHub` accepts. */
 export type HubConfig = {
-  hub?: { dataDir?: string };
+  hub?: { dataDir?: string; secretKeyFile?: string };
   mqtt?: {
     host?: string;
     port?: number;
@@ -138,7 +169,8 @@ export type HubConfig = {
     serverNames?: string[];
     maxPayloadBytes?: number;
   };
-  http?: { host?: string; port?: number };
+  http?: { host?: string; port?: number; allowedHosts?: string[] };
+  auth?: Partial<Static<typeof HubConfigSchema>['auth']>;
   registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[] };
   alerts?: { hysteresisM?: number };
   log?: { level?: Static<typeof LogLevel> };

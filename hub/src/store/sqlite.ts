@@ -8,11 +8,11 @@
  * quarantined or reported dropped). It is cached in memory and re-read when another connection
  * (e.g. `ioc-hub import` while the hub runs) has committed, detected by PRAGMA data_version.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openHubDatabase, type HubDatabase } from '../db/database.js';
 import { metricDef, type DeviceEvent, type Reading, type SeqRange, type Status } from '@ioc/shared';
 import { contiguousUpTo, mergeRangeInPlace, subtractRanges, type Range } from './ranges.js';
+import { scopeHas } from './types.js';
 import type {
   Admit,
   BatchInput,
@@ -32,92 +32,17 @@ import type {
   ReadingRow,
   ReadingsQuery,
   ReadingsResult,
+  DeviceScope,
   Store,
   StoredReading,
   WriteResult,
 } from './types.js';
 
-const SCHEMA_VERSION = 1;
-
-const MIGRATIONS: Record<number, string> = {
-  1: `
-    CREATE TABLE readings (
-      gw TEXT NOT NULL, seq INTEGER NOT NULL, dev TEXT NOT NULL, metric TEXT NOT NULL,
-      ts INTEGER NOT NULL, value REAL, q TEXT NOT NULL, reason TEXT,
-      PRIMARY KEY (gw, seq)
-    ) WITHOUT ROWID;
-    CREATE INDEX readings_dev_metric_ts ON readings (dev, metric, ts);
-
-    CREATE TABLE gw_ranges (
-      gw TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
-      PRIMARY KEY (gw, first)
-    ) WITHOUT ROWID;
-
-    CREATE TABLE gw_stats (
-      gw TEXT PRIMARY KEY,
-      stored INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0,
-      dropped INTEGER NOT NULL DEFAULT 0, quarantined INTEGER NOT NULL DEFAULT 0
-    );
-
-    CREATE TABLE dropped (
-      id INTEGER PRIMARY KEY, gw TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
-      reason TEXT NOT NULL, received_at INTEGER NOT NULL
-    );
-
-    CREATE TABLE quarantine (
-      gw TEXT NOT NULL, seq INTEGER NOT NULL, dev TEXT NOT NULL, metric TEXT NOT NULL,
-      ts INTEGER NOT NULL, cause TEXT NOT NULL, reading TEXT NOT NULL, received_at INTEGER NOT NULL,
-      PRIMARY KEY (gw, seq)
-    ) WITHOUT ROWID;
-
-    CREATE TABLE latest (
-      dev TEXT NOT NULL, metric TEXT NOT NULL, gw TEXT NOT NULL, seq INTEGER NOT NULL,
-      ts INTEGER NOT NULL, value REAL, q TEXT NOT NULL, reason TEXT,
-      PRIMARY KEY (dev, metric)
-    ) WITHOUT ROWID;
-
-    CREATE TABLE gateways (
-      gw TEXT PRIMARY KEY, online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER,
-      status TEXT, status_at INTEGER
-    );
-
-    CREATE TABLE device_events (
-      id INTEGER PRIMARY KEY, gw TEXT NOT NULL, dev TEXT NOT NULL, ts INTEGER NOT NULL,
-      event TEXT NOT NULL, detail TEXT, received_at INTEGER NOT NULL
-    );
-    CREATE INDEX device_events_dev ON device_events (dev, ts);
-
-    CREATE TABLE alerts (
-      id INTEGER PRIMARY KEY, dev TEXT NOT NULL, metric TEXT NOT NULL, rule TEXT NOT NULL,
-      level INTEGER NOT NULL, max_level INTEGER NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
-      active INTEGER NOT NULL,
-      opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, cleared_at INTEGER,
-      acknowledged_by TEXT, acknowledged_at INTEGER, resolved_by TEXT, resolved_at INTEGER,
-      note TEXT, last_value REAL
-    );
-    CREATE INDEX alerts_dev ON alerts (dev, id);
-    CREATE INDEX alerts_state ON alerts (state, id);
-    CREATE INDEX alerts_active ON alerts (active) WHERE active = 1;
-
-    CREATE TABLE alert_events (
-      id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id),
-      ts INTEGER NOT NULL,
-      kind TEXT NOT NULL CHECK (kind IN ('raised', 'escalated', 'deescalated', 'cleared', 'acknowledged', 'resolved')),
-      level INTEGER NOT NULL, value REAL, by TEXT, note TEXT
-    );
-    CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
-
-    CREATE TABLE alert_cursors (
-      rule TEXT NOT NULL, dev TEXT NOT NULL, metric TEXT NOT NULL, last_ts INTEGER NOT NULL,
-      PRIMARY KEY (rule, dev, metric)
-    ) WITHOUT ROWID;
-  `,
-};
-
 export interface SqliteStoreOptions {
-  /** Database file, e.g. {dataDir}/hub.db (its folder is created). */
-  path: string;
+  /** Database file, e.g. {dataDir}/hub.db (its folder is created), opened and closed by the store… */
+  path?: string;
+  /** …or hub.db already open (openHubDatabase), which its owner closes after the store. */
+  db?: HubDatabase;
   /** Which readings may be stored; the others are quarantined. Default: store everything. */
   admit?: Admit;
   /** Milliseconds between persisting a gateway's last-seen time (default 5000). */
@@ -173,8 +98,18 @@ function storedValue(r: Row): LatestValue {
 
 type Row = Record<string, unknown>;
 
+/**
+ * A scope as one named SQL parameter, @scope: NULL for the full scope, else a JSON array of the
+ * device ids in it.
+ */
+const IN_SCOPE = '(@scope IS NULL OR dev IN (SELECT value FROM json_each(@scope)))';
+function scopeIds(scope: DeviceScope): string | null {
+  return scope.all ? null : JSON.stringify([...scope.ids]);
+}
+
 export class SqliteStore implements Store {
-  readonly db: Database.Database;
+  readonly db: HubDatabase;
+  private readonly ownsDb: boolean;
   readonly alerts: AlertStore;
   private readonly admit: Admit;
   private readonly touchIntervalMs: number;
@@ -188,13 +123,10 @@ export class SqliteStore implements Store {
   private readonly groupTx;
 
   constructor(opts: SqliteStoreOptions) {
-    mkdirSync(dirname(opts.path), { recursive: true });
-    this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
+    if (opts.db) this.db = opts.db;
+    else if (opts.path) this.db = openHubDatabase(opts.path);
+    else throw new TypeError('openSqliteStore: give path or db');
+    this.ownsDb = !opts.db;
     this.admit = opts.admit ?? (() => null);
     this.touchIntervalMs = opts.touchIntervalMs ?? 5000;
     this.st = this.prepare();
@@ -203,19 +135,6 @@ export class SqliteStore implements Store {
     this.syncFromDisk();
     for (const r of this.db.prepare('SELECT * FROM gateways').all() as Row[]) {
       this.gateways.set(r.gw as string, this.gatewayFromRow(r));
-    }
-  }
-
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > SCHEMA_VERSION) {
-      throw new Error(`hub.db schema version ${current} is newer than this hub (${SCHEMA_VERSION}); upgrade the hub`);
-    }
-    for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v}`);
-      }).immediate();
     }
   }
 
@@ -267,12 +186,12 @@ export class SqliteStore implements Store {
       ),
       storedSeqs: db.prepare('SELECT seq FROM readings WHERE gw = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
       latest: db.prepare('SELECT metric, gw, seq, ts, value, q, reason FROM latest WHERE dev = ? ORDER BY metric'),
-      quarantineAll: db.prepare('SELECT * FROM quarantine ORDER BY received_at DESC, gw, seq LIMIT ?'),
-      quarantineGw: db.prepare('SELECT * FROM quarantine WHERE gw = ? ORDER BY seq DESC LIMIT ?'),
+      quarantineAll: db.prepare(`SELECT * FROM quarantine WHERE ${IN_SCOPE} ORDER BY received_at DESC, gw, seq LIMIT @limit`),
+      quarantineGw: db.prepare(`SELECT * FROM quarantine WHERE gw = @gw AND ${IN_SCOPE} ORDER BY seq DESC LIMIT @limit`),
       insertDeviceEvent: db.prepare(
         'INSERT INTO device_events (gw, dev, ts, event, detail, received_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      deviceEventsAll: db.prepare('SELECT * FROM device_events ORDER BY id DESC LIMIT ?'),
+      deviceEventsAll: db.prepare(`SELECT * FROM device_events WHERE ${IN_SCOPE} ORDER BY id DESC LIMIT @limit`),
       deviceEventsDev: db.prepare('SELECT * FROM device_events WHERE dev = ? ORDER BY id DESC LIMIT ?'),
       ping: db.prepare('SELECT 1').pluck(),
       // Prepared once: db.pragma() prepares its statement on every call (once per batch here).
@@ -468,7 +387,8 @@ export class SqliteStore implements Store {
     return { gw, upTo: contiguousUpTo(ranges), ...(this.counters.get(gw) ?? zero()), ranges: [...ranges] };
   }
 
-  queryReadings(q: ReadingsQuery): ReadingsResult {
+  queryReadings(q: ReadingsQuery, scope: DeviceScope): ReadingsResult {
+    if (!scopeHas(scope, q.dev)) return q.step !== undefined ? { kind: 'buckets', buckets: [] } : { kind: 'raw', rows: [] };
     const params = { dev: q.dev, metric: q.metric, from: q.from, to: q.to, limit: q.limit };
     if (q.step !== undefined) {
       if (!(Number.isInteger(q.step) && q.step > 0)) throw new RangeError(`step must be a positive integer, got ${q.step}`);
@@ -487,12 +407,14 @@ export class SqliteStore implements Store {
     return this.st.storedSeqs.all(gw, afterSeq, limit) as number[];
   }
 
-  latest(dev: string): LatestValue[] {
+  latest(dev: string, scope: DeviceScope): LatestValue[] {
+    if (!scopeHas(scope, dev)) return [];
     return (this.st.latest.all(dev) as Row[]).map(storedValue);
   }
 
-  quarantined(gw: string | undefined, limit: number): QuarantineRow[] {
-    const rows = (gw === undefined ? this.st.quarantineAll.all(limit) : this.st.quarantineGw.all(gw, limit)) as Row[];
+  quarantined(gw: string | undefined, limit: number, scope: DeviceScope): QuarantineRow[] {
+    const ids = scopeIds(scope);
+    const rows = (gw === undefined ? this.st.quarantineAll.all({ scope: ids, limit }) : this.st.quarantineGw.all({ gw, scope: ids, limit })) as Row[];
     return rows.map((r) => ({
       gw: r.gw as string,
       seq: r.seq as number,
@@ -555,8 +477,9 @@ export class SqliteStore implements Store {
     return Number(this.st.insertDeviceEvent.run(gw, ev.dev, ev.ts, ev.event, ev.detail ?? null, now).lastInsertRowid);
   }
 
-  deviceEvents(dev: string | undefined, limit: number): DeviceEventRow[] {
-    const rows = (dev === undefined ? this.st.deviceEventsAll.all(limit) : this.st.deviceEventsDev.all(dev, limit)) as Row[];
+  deviceEvents(dev: string | undefined, limit: number, scope: DeviceScope): DeviceEventRow[] {
+    if (dev !== undefined && !scopeHas(scope, dev)) return [];
+    const rows = (dev === undefined ? this.st.deviceEventsAll.all({ scope: scopeIds(scope), limit }) : this.st.deviceEventsDev.all(dev, limit)) as Row[];
     return rows.map((r) => {
       const e: DeviceEventRow = {
         id: r.id as number,
@@ -590,7 +513,7 @@ export class SqliteStore implements Store {
     try {
       touch.immediate();
     } finally {
-      this.db.close();
+      if (this.ownsDb) this.db.close();
     }
   }
 }
@@ -655,7 +578,7 @@ class SqliteAlertStore implements AlertStore {
       addEvent: db.prepare(
         'INSERT INTO alert_events (alert_id, ts, kind, level, value, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      get: db.prepare('SELECT * FROM alerts WHERE id = ?'),
+      get: db.prepare(`SELECT * FROM alerts WHERE id = @id AND ${IN_SCOPE}`),
       active: db.prepare('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
       cursors: db.prepare('SELECT rule, dev, metric, last_ts FROM alert_cursors'),
       setCursor: db.prepare(
@@ -691,8 +614,8 @@ class SqliteAlertStore implements AlertStore {
     this.st.addEvent.run(e.alertId, e.ts, e.kind, e.level, e.value, e.by, e.note);
   }
 
-  get(id: number): AlertRecord | undefined {
-    const r = this.st.get.get(id) as Row | undefined;
+  get(id: number, scope: DeviceScope): AlertRecord | undefined {
+    const r = this.st.get.get({ id, scope: scopeIds(scope) }) as Row | undefined;
     return r ? alertFromRow(r) : undefined;
   }
 
@@ -710,6 +633,10 @@ class SqliteAlertStore implements AlertStore {
     if (filter.dev !== undefined) {
       where.push('dev = ?');
       params.push(filter.dev);
+    }
+    if (!filter.scope.all) {
+      where.push('dev IN (SELECT value FROM json_each(?))');
+      params.push(scopeIds(filter.scope));
     }
     const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(alertFromRow);

@@ -7,6 +7,19 @@
 import type { DeviceEvent, Reading, SeqRange, Status } from '@ioc/shared';
 import type { Range } from './ranges.js';
 
+/**
+ * Which devices a query may return: every query that reads device data takes one, so a caller's
+ * area scope (../auth/scope.ts) is applied in the query itself, not only by the route.
+ */
+export type DeviceScope = { readonly all: true } | { readonly all: false; readonly ids: ReadonlySet<string> };
+
+/** The scope of the hub's own work (alert engine, ingest, CLI). */
+export const SYSTEM_SCOPE: DeviceScope = { all: true };
+
+export function scopeHas(scope: DeviceScope, dev: string): boolean {
+  return scope.all || scope.ids.has(dev);
+}
+
 /** A reading as the hub stores it: with the gateway and seq it arrived under. */
 export interface StoredReading extends Reading {
   gw: string;
@@ -185,6 +198,7 @@ export interface AlertEventRecord {
 }
 
 export interface AlertFilter {
+  scope: DeviceScope;
   state?: AlertState;
   active?: boolean;
   dev?: string;
@@ -210,7 +224,8 @@ export interface AlertStore {
   insert(a: Omit<AlertRecord, 'id'>): number;
   update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'dev' | 'metric' | 'rule'>>): void;
   addEvent(e: AlertEventRecord): void;
-  get(id: number): AlertRecord | undefined;
+  /** undefined also when the alert's device is outside the scope. */
+  get(id: number, scope: DeviceScope): AlertRecord | undefined;
   /** Newest first. */
   list(filter: AlertFilter): AlertRecord[];
   /** Events of these alerts, oldest first. */
@@ -255,12 +270,14 @@ export interface Store {
   /** Highest seq such that every seq 1..upTo is accounted. */
   upTo(gw: string): number;
   gatewayStats(gw: string): GatewayStats;
-  queryReadings(q: ReadingsQuery): ReadingsResult;
+  /** Nothing (an empty result) for a device outside the scope. */
+  queryReadings(q: ReadingsQuery, scope: DeviceScope): ReadingsResult;
   /** Seqs of readings stored for a gateway, ascending (after `afterSeq`, at most `limit`). */
   storedSeqs(gw: string, afterSeq: number, limit: number): number[];
   /** Last reading per metric of a device. */
-  latest(dev: string): LatestValue[];
-  quarantined(gw: string | undefined, limit: number): QuarantineRow[];
+  latest(dev: string, scope: DeviceScope): LatestValue[];
+  /** Quarantined readings of devices in the scope (a device not in the registry: only with the full scope). */
+  quarantined(gw: string | undefined, limit: number, scope: DeviceScope): QuarantineRow[];
 
   setGatewayStatus(gw: string, status: Status, now: number): GatewayState;
   touchGateway(gw: string, now: number): void;
@@ -269,7 +286,7 @@ export interface Store {
   markAllOffline(): void;
 
   addDeviceEvent(gw: string, ev: DeviceEvent, now: number): number;
-  deviceEvents(dev: string | undefined, limit: number): DeviceEventRow[];
+  deviceEvents(dev: string | undefined, limit: number, scope: DeviceScope): DeviceEventRow[];
 
   readonly alerts: AlertStore;
   /** A trivial query: false when the database does not answer. */

@@ -1,0 +1,38 @@
+/**
+ * Roles and what each may do. A route declares the permission it needs (route config `access`);
+ * the auth hook (../api/auth-hook.ts) checks it, and the caller's scope narrows what it sees.
+ */
+export const ROLES = ['admin', 'operator', 'commune', 'technician', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Permission =
+  | 'read' // devices, readings, alerts, gateways — within scope
+  | 'alerts.act' // acknowledge, resolve
+  | 'gateways.enrol' // enrolment tokens
+  | 'gateways.revoke'
+  | 'gateways.seqs' // accounting detail, quarantine
+  | 'users.manage'
+  | 'apikeys.manage'
+  | 'audit.read'
+  | 'metrics.read';
+
+const ALL: readonly Permission[] = ['read', 'alerts.act', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read'];
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  admin: new Set(ALL),
+  operator: new Set<Permission>(['read', 'alerts.act', 'gateways.seqs', 'metrics.read']),
+  technician: new Set<Permission>(['read', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs']),
+  commune: new Set<Permission>(['read']),
+  viewer: new Set<Permission>(['read']),
+};
+
+/** Roles whose accounts must use TOTP as a second factor. */
+export const MFA_REQUIRED: ReadonlySet<Role> = new Set<Role>(['admin']);
+
+export function isRole(s: string): s is Role {
+  return (ROLES as readonly string[]).includes(s);
+}
+
+export function can(role: Role, p: Permission): boolean {
+  return ROLE_PERMISSIONS[role].has(p);
+}

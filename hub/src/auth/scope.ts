@@ -1,0 +1,55 @@
+/**
+ * Scope: which devices and gateways a caller may see. Areas are administrative codes: `*` (the
+ * whole system), a 2-digit province code or a 5-digit commune code (GSO). Built once per caller
+ * from the registry, so every check afterwards is a set lookup; store queries take the device
+ * set (DeviceScope) and filter in SQL.
+ */
+import type { Registry } from '../config/registry.js';
+import type { DeviceScope } from '../store/types.js';
+import type { Role } from './roles.js';
+
+export const ALL_AREAS = '*';
+export const AREA_PATTERN = '^(\\*|[0-9]{2}|[0-9]{5})$';
+
+export interface Scope {
+  readonly areas: readonly string[];
+  readonly all: boolean;
+  hasDevice(id: string): boolean;
+  hasGateway(id: string): boolean;
+  hasArea(code: string): boolean;
+  /** For store queries. */
+  readonly devices: DeviceScope;
+}
+
+export const FULL_SCOPE_DEVICES: DeviceScope = { all: true };
+
+/** Admins always see everything, whatever areas their account lists. */
+export function effectiveAreas(role: Role, areas: readonly string[]): readonly string[] {
+  return role === 'admin' ? [ALL_AREAS] : areas;
+}
+
+export function buildScope(registry: Registry, areas: readonly string[]): Scope {
+  const all = areas.includes(ALL_AREAS);
+  const codes = new Set(areas);
+  const inArea = (commune: string | undefined, province: string | undefined) =>
+    all || (commune !== undefined && codes.has(commune)) || (province !== undefined && codes.has(province));
+  const devices = new Set<string>();
+  const gateways = new Set<string>();
+  for (const d of registry.devices.values()) {
+    if (!inArea(d.communeCode, d.provinceCode)) continue;
+    devices.add(d.id);
+    // A gateway is visible to whoever sees one of its devices.
+    gateways.add(d.gateway);
+  }
+  for (const g of registry.gateways.values()) {
+    if (inArea(g.communeCode, undefined)) gateways.add(g.id);
+  }
+  return {
+    areas: [...areas],
+    all,
+    hasDevice: (id) => all ? registry.devices.has(id) : devices.has(id),
+    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id),
+    hasArea: (code) => all || codes.has(code) || (code.length === 5 && [...registry.devices.values()].some((d) => d.communeCode === code && codes.has(d.provinceCode))),
+    devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * hub.db: one SQLite file for the hub's state (readings and their accounting, alerts, people,
+ * audit log, gateway identities). Opened here once, with the pragmas every part relies on and the
+ * migrations of every part applied in order; the parts take the open handle.
+ *
+ * The file is created 0600 (and its folder 0700): it holds password hashes and personal data.
+ * SQLite creates the -wal and -shm files with the database file's permissions.
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+export type HubDatabase = Database.Database;
+
+export interface OpenHubDatabaseOptions {
+  /** Open an existing file without writing to it (`ioc-hub audit verify`, backups' checks). */
+  readonly?: boolean;
+}
+
+export function openHubDatabase(path: string, opts: OpenHubDatabaseOptions = {}): HubDatabase {
+  if (opts.readonly) {
+    if (!existsSync(path)) throw new Error(`${path}: no such database (is hub.dataDir right?)`);
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return db;
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  // An older hub created the file with the umask's mode.
+  chmodSync(path, 0o600);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // An ack lets a gateway delete its copy: a commit must survive a power cut, not only a crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function migrate(db: HubDatabase): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`hub.db schema version ${current} is newer than this hub (${SCHEMA_VERSION}); upgrade the hub`);
+  }
+  for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v - 1]!.sql);
+      db.pragma(`user_version = ${v}`);
+    }).immediate();
+  }
+}
