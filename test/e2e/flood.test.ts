@@ -12,6 +12,7 @@ import { WaterLevelStationSimulator } from '../simulators/modbus-water-level.js'
 import { startHubProc, startEdgeProc, until, getJson, type Proc } from '../lib/procs.js';
 import { writeHubConfig, writeEdgeConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient } from '../lib/hub-client.js';
+import { provisionPeople } from '../lib/hub-cli.js';
 
 const GW = 'gw-e2e-01';
 const DEV = 'wl-kimlong';
@@ -33,11 +34,16 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
     id: DEV, profile: 'radar-water-level', port: sim.port, pollIntervalMs: 200,
     name: 'Trạm Kim Long', river: 'Hương', station: 'Kim Long', alarmLevels: LEVELS,
   };
-  const site = { dir, gatewayId: GW, devices: [device] };
-  const hub = startHubProc(writeHubConfig(site));
+  // As deployed: people log in, scripts use an API key (made with ioc-hub before the hub starts).
+  const site = { dir, gatewayId: GW, devices: [device], openApi: false };
+  const hubConfig = writeHubConfig(site);
+  const key = await provisionPeople(hubConfig, [{ username: 'truc.ban', password: 'Nước-lên-nhanh-2020', role: 'operator', areas: '*', name: 'Trực ban' }]);
+  const hub = startHubProc(hubConfig);
   procs.push(hub);
   const ready = await hub.waitFor((l) => l.msg === 'hub ready');
-  const api = hubClient(`http://127.0.0.1:${ready.httpPort}`);
+  const base = `http://127.0.0.1:${ready.httpPort}`;
+  const api = hubClient(base, key);
+  assert.equal((await fetch(`${base}/api/v1/alerts`)).status, 401, 'nothing without credentials');
   const edgeConfig = writeEdgeConfig({ ...site, mqttPort: Number(ready.mqttPort), pkiDir: String(ready.pkiDir) });
 
   let edge = startEdgeProc(edgeConfig);
@@ -65,10 +71,19 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
   assert.equal(episode.level, 3);
   assert.deepEqual(episode.levels, [1, 2, 3]);
 
+  // The watch desk logs in and acknowledges it; who did it is the logged-in person.
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'truc.ban', password: 'Nước-lên-nhanh-2020' }) });
+  assert.equal(login.status, 200);
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const ack = await fetch(`${base}/api/v1/alerts/${episode.id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: JSON.stringify({ note: 'đã báo UBND phường Kim Long' }) });
+  assert.equal(ack.status, 200);
+  assert.equal(((await ack.json()) as { alert: { acknowledgedBy: string } }).alert.acknowledgedBy, 'truc.ban');
+
   // Stop the gateway cleanly; everything it read must now be at the hub.
   await edge.stop('SIGTERM');
   const gw = await until(async () => {
-    const g = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`)).gateways.find((x) => x.id === GW);
+    const g = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { authorization: `Bearer ${key}` })).gateways.find((x) => x.id === GW);
     return g && g.status?.outbox && g.upTo === g.status.outbox.lastSeq ? g : undefined;
   }, 'hub upTo to reach the gateway lastSeq');
 

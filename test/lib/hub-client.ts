@@ -1,10 +1,13 @@
 /** A thin client for the hub's HTTP API, for tests and the demo. */
-import { getJson } from './procs.js';
+import { getJson as get } from './procs.js';
 
 export interface ApiReading { gw: string; seq: number; dev: string; metric: string; ts: number; value: number | boolean | null; q: string }
 export interface ApiAlert { id: number | string; dev: string; level: number; state: string; active: boolean; levels: number[]; history: Array<{ kind: string; level: number }> }
 
-export function hubClient(base: string) {
+/** `apiKey`: an `ioc_…` key (hubs with logins); none for a hub in open mode. */
+export function hubClient(base: string, apiKey?: string) {
+  const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+  const getJson = <T>(url: string) => get<T>(url, headers);
   return {
     base,
     async readings(dev: string, metric: string, limit = 10_000): Promise<ApiReading[]> {

@@ -107,8 +107,8 @@ export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs
   }
 }
 
-export async function getJson<T = unknown>(url: string): Promise<T> {
-  const res = await fetch(url);
+export async function getJson<T = unknown>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { headers });
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }

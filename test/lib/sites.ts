@@ -30,6 +30,8 @@ export interface SiteOptions {
   mqttPort?: number;
   httpPort?: number;
   logLevel?: string;
+  /** false: people log in and scripts use an API key (the demo, e2e); default true: the API answers without login (chaos tests). */
+  openApi?: boolean;
 }
 
 export function writeHubConfig(o: SiteOptions): string {
@@ -38,6 +40,7 @@ export function writeHubConfig(o: SiteOptions): string {
     hub: { dataDir: './hub-data' },
     mqtt: { host: '127.0.0.1', port: o.mqttPort ?? 0 },
     http: { host: '127.0.0.1', port: o.httpPort ?? 0 },
+    auth: { open: o.openApi ?? true },
     registry: {
       gateways: [{ id: o.gatewayId, name: `Gateway ${o.gatewayId}`, communeCode: '19816' }],
       devices: o.devices.map((d) => ({

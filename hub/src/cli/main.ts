@@ -9,6 +9,7 @@ import { importOutboxExport } from '../import/outbox-export.js';
 import { createAdmission } from '../ingest/admission.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
+import { registerPeopleCommands } from './people.js';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) console.error(`ioc-hub: config error: ${err.message}`);
@@ -25,6 +26,8 @@ const program = new Command('ioc-hub')
     `
 Examples:
   ioc-hub start --config /etc/ioc/hub.yaml
+  ioc-hub user add lan.admin --role admin --config /etc/ioc/hub.yaml
+  ioc-hub audit verify --config /etc/ioc/hub.yaml
   ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml`,
   );
 
@@ -123,5 +126,7 @@ Examples:
       fail(err);
     }
   });
+
+registerPeopleCommands(program);
 
 await program.parseAsync(process.argv);
