@@ -12,6 +12,7 @@ import { SmokeHeatDetectorSimulator } from '../simulators/modbus-smoke-heat.js';
 import { ROOT, startEdgeProc, startHubProc, type Proc } from '../lib/procs.js';
 import { writeEdgeConfig, writeHubConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient } from '../lib/hub-client.js';
+import { provisionPeople, type DemoLogin } from '../lib/hub-cli.js';
 
 const dir = process.env.DEMO_DIR ?? join(ROOT, '.demo');
 const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 8080);
@@ -37,7 +38,15 @@ const devices: SiteDevice[] = [
   { id: 'fd-chodongba', profile: 'smoke-heat-detector', port: detector.port, pollIntervalMs: 2000,
     name: 'Đầu báo khói chợ Đông Ba', lat: 16.4722, lon: 107.5856, communeCode: '19801' },
 ];
-const site = { dir, gatewayId: GW, devices, mqttPort, httpPort };
+const site = { dir, gatewayId: GW, devices, mqttPort, httpPort, openApi: false };
+
+// Demo logins, one per console; printed below. (A real hub starts with `ioc-hub user add … --role admin`.)
+const LOGINS: DemoLogin[] = [
+  { username: 'trucban', password: 'ioc-demo-2026', role: 'operator', areas: '*', name: 'Trực ban IOC' },
+  { username: 'xa.kimlong', password: 'ioc-demo-2026', role: 'commune', areas: '19816', name: 'Cán bộ phường Kim Long' },
+  { username: 'kythuat', password: 'ioc-demo-2026', role: 'technician', areas: '46', name: 'Kỹ thuật viên' },
+  { username: 'quantri', password: 'ioc-demo-2026', role: 'admin', areas: '*', name: 'Quản trị tỉnh' },
+];
 
 function logTo(file: string) {
   const out = createWriteStream(join(dir, 'logs', file), { flags: 'a' });
@@ -58,7 +67,9 @@ async function shutdown(code: number) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-const hub = startHubProc(writeHubConfig(site), { onLine: logTo('hub.log'), retain: 200 });
+const hubConfig = writeHubConfig(site);
+const apiKey = await provisionPeople(hubConfig, LOGINS);
+const hub = startHubProc(hubConfig, { onLine: logTo('hub.log'), retain: 200 });
 procs.push(hub);
 const ready = await hub.waitFor((l) => l.msg === 'hub ready', 60_000).catch((err) => {
   console.error(`the hub did not start: ${(err as Error).message}\n(is port ${httpPort} or ${mqttPort} in use? set DEMO_HTTP_PORT / DEMO_MQTT_PORT)`);
@@ -78,11 +89,13 @@ console.log(`
 IOC demo is running — hub, gateway ${GW}, a river station (Kim Long, sông Hương) and a smoke/heat detector.
 
   API:            ${base}/api/v1/health
-  devices:        curl -s ${base}/api/v1/devices
-  alerts:         curl -s ${base}/api/v1/alerts
-  readings:       curl -s '${base}/api/v1/readings?dev=wl-kimlong&metric=water_level&limit=20'
-  gateways:       curl -s ${base}/api/v1/gateways
-  metrics:        curl -s ${base}/metrics
+  demo logins:    ${LOGINS.map((l) => `${l.username} / ${l.password} (${l.role}${l.role === 'admin' ? ', enrols TOTP at first login' : ''})`).join('\n                  ')}
+  API key:        export IOC_KEY=${apiKey}
+  devices:        curl -s -H "Authorization: Bearer $IOC_KEY" ${base}/api/v1/devices
+  alerts:         curl -s -H "Authorization: Bearer $IOC_KEY" ${base}/api/v1/alerts
+  readings:       curl -s -H "Authorization: Bearer $IOC_KEY" '${base}/api/v1/readings?dev=wl-kimlong&metric=water_level&limit=20'
+  gateways:       curl -s -H "Authorization: Bearer $IOC_KEY" ${base}/api/v1/gateways
+  metrics:        curl -s -H "Authorization: Bearer $IOC_KEY" ${base}/metrics   (the operator role may read metrics)
   MQTT (TLS):     mqtts://localhost:${ready.mqttPort}  (mutual TLS; demo CA and certificates in ${ready.pkiDir})
   logs:           ${join(dir, 'logs')}
 
@@ -90,7 +103,7 @@ The river rises through BĐ1 ${LEVELS.bd1} m → BĐ2 ${LEVELS.bd2} m → BĐ3 $
 Press Ctrl+C to stop.
 `);
 
-const api = hubClient(base);
+const api = hubClient(base, apiKey);
 const timer = setInterval(async () => {
   try {
     const [last] = (await api.readings('wl-kimlong', 'water_level', 1)).slice(-1);
