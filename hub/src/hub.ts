@@ -2,6 +2,7 @@
  * The hub in one process: embedded MQTT broker (aedes, mutual TLS) → ingest → SQLite store →
  * alert engine → HTTP API. `startHub` wires the parts and returns a handle to close them.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
@@ -66,6 +67,24 @@ export interface StartHubOptions {
  */
 const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'db'] as const;
 
+/**
+ * Each start is audited with a digest of the configuration it runs, and the configuration itself
+ * when it differs from the previous start's (config files carry no secrets: TLS keys are paths).
+ */
+function recordStart(audit: AuditLog, cfg: ResolvedHubConfig, keySource: string): void {
+  const configSha256 = createHash('sha256').update(JSON.stringify(cfg)).digest('hex');
+  const [prev] = audit.list({ action: 'hub.started', limit: 1 });
+  const prevSha = (prev?.after as { configSha256?: string } | null)?.configSha256;
+  const changed = prevSha !== undefined && prevSha !== configSha256;
+  audit.append({
+    actor: 'system',
+    action: 'hub.started',
+    summary: `ioc-hub ${VERSION}${changed ? ': configuration changed since the last start' : ''}`,
+    ...(changed ? { before: { configSha256: prevSha } } : {}),
+    after: { configSha256, keySource, ...(changed || prev === undefined ? { config: cfg } : {}) },
+  });
+}
+
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return h.includes(':') ? `[${h}]` : h;
@@ -121,7 +140,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       ? null
       : new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, settings: cfg.auth });
     if (!auth) logger.warn({ httpHost: cfg.http.host }, 'auth.open: the API answers without login, to anyone on this machine (development and tests only)');
-    audit.append({ actor: 'system', action: 'hub.started', summary: `ioc-hub ${VERSION}`, after: { http: `${cfg.http.host}:${cfg.http.port}`, mqtt: `${cfg.mqtt.host}:${cfg.mqtt.port}`, authOpen: cfg.auth.open, keySource: keyring.source } });
+    recordStart(audit, cfg, keyring.source);
     // The embedded broker has no client yet: any online flag in the database is stale.
     store.markAllOffline();
 

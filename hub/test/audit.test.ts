@@ -94,3 +94,24 @@ test('ioc-hub user add and audit verify as processes: the first admin, then a ha
   assert.match(r.stdout, /AUDIT LOG BROKEN at entry 1 \(altered\)/);
   t.cleanup();
 });
+
+test('every hub start is audited; a changed configuration is named and kept', async () => {
+  const { startHub } = await import('../src/hub.js');
+  const { silentLogger } = await import('./helpers.js');
+  const t = tempDir();
+  const cfg = testConfig(t.dir);
+  let hub = await startHub(cfg, { logger: silentLogger() });
+  await hub.close();
+  hub = await startHub(cfg, { logger: silentLogger() });
+  await hub.close();
+  hub = await startHub({ ...cfg, alerts: { hysteresisM: 0.05 } }, { logger: silentLogger() });
+  const starts = hub.audit.list({ action: 'hub.started', limit: 10 });
+  assert.equal(starts.length, 3);
+  assert.match(starts[0]!.summary!, /configuration changed since the last start/);
+  assert.equal((starts[0]!.after as any).config.alerts.hysteresisM, 0.05);
+  assert.doesNotMatch(starts[1]!.summary!, /changed/);
+  assert.equal((starts[1]!.after as any).config, undefined, 'an unchanged configuration is named by its digest only');
+  assert.equal(hub.audit.verify().ok, true);
+  await hub.close();
+  t.cleanup();
+});
