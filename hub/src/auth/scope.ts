@@ -35,6 +35,9 @@ export function buildScope(registry: Registry, areas: readonly string[]): Scope 
     all || (commune !== undefined && codes.has(commune)) || (province !== undefined && codes.has(province));
   const devices = new Set<string>();
   const gateways = new Set<string>();
+  // Commune → province, from the registry: a province-wide area covers its communes.
+  const provinceOf = new Map<string, string>();
+  for (const d of registry.devices.values()) provinceOf.set(d.communeCode, d.provinceCode);
   for (const d of registry.devices.values()) {
     if (!inArea(d.communeCode, d.provinceCode)) continue;
     devices.add(d.id);
@@ -49,7 +52,7 @@ export function buildScope(registry: Registry, areas: readonly string[]): Scope 
     all,
     hasDevice: (id) => all ? registry.devices.has(id) : devices.has(id),
     hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id),
-    hasArea: (code) => all || codes.has(code) || (code.length === 5 && [...registry.devices.values()].some((d) => d.communeCode === code && codes.has(d.provinceCode))),
+    hasArea: (code) => all || codes.has(code) || codes.has(provinceOf.get(code) ?? ''),
     devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices },
   };
 }
