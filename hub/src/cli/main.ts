@@ -1,5 +1,4 @@
 /** ioc-hub: the hub's command line. */
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, createLogger } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
@@ -10,6 +9,7 @@ import { createAdmission } from '../ingest/admission.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
 import { registerPeopleCommands } from './people.js';
+import { openCliState, type CliState } from './state.js';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) console.error(`ioc-hub: config error: ${err.message}`);
@@ -102,10 +102,11 @@ Examples:
   )
   .action(async (file: string, opts: { config: string; json?: boolean }) => {
     let store;
+    let state: CliState | undefined;
     try {
-      const { config } = loadHubConfig(opts.config);
-      const registry = buildRegistry(config.registry);
-      store = openSqliteStore({ path: join(config.hub.dataDir, 'hub.db'), admit: createAdmission(registry) });
+      state = openCliState(opts.config);
+      const registry = buildRegistry(state.config.registry);
+      store = openSqliteStore({ db: state.db, admit: createAdmission(registry) });
       const summary = await importOutboxExport(file, {
         store,
         registry,
@@ -119,10 +120,19 @@ Examples:
         );
         for (const l of summary.invalidLines) console.log(`  line ${l.line}: ${l.reason}`);
       }
+      state.audit.append({
+        actor: state.actor,
+        action: 'data.imported',
+        target: `gateway:${summary.gw}`,
+        summary: `${file}: ${summary.stored} readings stored, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined, ${summary.invalid} invalid lines`,
+        after: { stored: summary.stored, duplicates: summary.duplicates, quarantined: summary.quarantined, dropped: summary.dropped, invalid: summary.invalid, upTo: summary.upTo },
+      });
       store.close();
+      state.close();
       process.exitCode = summary.invalid ? 1 : 0;
     } catch (err) {
       store?.close();
+      state?.close();
       fail(err);
     }
   });

@@ -8,11 +8,13 @@ import { SqliteAuditLog } from '../audit/sqlite.js';
 import { SqlitePeopleStore } from '../auth/people-store.js';
 import { AuthService } from '../auth/service.js';
 import { loadHubConfig } from '../config/load.js';
+import type { ResolvedHubConfig } from '../config/schema.js';
 import { buildRegistry } from '../config/registry.js';
 import { openHubDatabase, type HubDatabase } from '../db/database.js';
 import { loadKeyring } from '../secrets/keyring.js';
 
 export interface CliState {
+  config: ResolvedHubConfig;
   db: HubDatabase;
   audit: SqliteAuditLog;
   auth: AuthService;
@@ -33,5 +35,5 @@ export function openCliState(configFile: string): CliState {
   } catch {
     // no passwd entry (a container): keep "unknown"
   }
-  return { db, audit, auth, actor: `cli:${os}`, close: () => db.close() };
+  return { config, db, audit, auth, actor: `cli:${os}`, close: () => db.close() };
 }
