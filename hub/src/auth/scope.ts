@@ -48,7 +48,8 @@ export function buildScope(registry: Registry, areas: readonly string[]): Scope 
     areas: [...areas],
     all,
     hasDevice: (id) => all ? registry.devices.has(id) : devices.has(id),
-    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id),
+    // Gateways enrolled after this scope was built (registry.addGateway) are seen by their commune.
+    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id) || inArea(registry.gateways.get(id)?.communeCode, undefined),
     hasArea: (code) => all || codes.has(code) || (code.length === 5 && [...registry.devices.values()].some((d) => d.communeCode === code && codes.has(d.provinceCode))),
     devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices },
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, createLogger } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
+import { registerGatewayCommands } from './gateway.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
 import { importOutboxExport } from '../import/outbox-export.js';
@@ -25,7 +26,9 @@ const program = new Command('ioc-hub')
     `
 Examples:
   ioc-hub start --config /etc/ioc/hub.yaml
-  ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml`,
+  ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml
+  ioc-hub gateway token gw-hue-02 --commune 19816 --config /etc/ioc/hub.yaml
+  ioc-hub gateway revoke gw-hue-02 --config /etc/ioc/hub.yaml`,
   );
 
 program
@@ -35,8 +38,9 @@ program
   .addHelpText(
     'after',
     `
-The "hub ready" line carries mqttPort, httpPort, api (base URL) and pkiDir (the demo PKI, when
-mqtt.tls is not configured: ca.crt and clients/{gateway}.crt/.key go to each gateway).
+The "hub ready" line carries mqttPort, httpPort, api (base URL: https unless http.tls is false),
+caFingerprint (the hub CA's SHA-256, what \`ioc-edge enroll --ca-fingerprint\` pins) and pkiDir
+(the demo PKI, when mqtt.tls is not configured).
 
 Examples:
   ioc-hub start --config hub.yaml
@@ -60,7 +64,7 @@ Examples:
       process.exit(1);
     }
     logger.info(
-      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, dataDir: config.hub.dataDir, version: VERSION },
+      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, caFingerprint: hub.caFingerprint, dataDir: config.hub.dataDir, version: VERSION },
       'hub ready',
     );
     let stopping = false;
@@ -123,5 +127,7 @@ Examples:
       fail(err);
     }
   });
+
+registerGatewayCommands(program, fail);
 
 await program.parseAsync(process.argv);

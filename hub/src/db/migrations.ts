@@ -4,6 +4,7 @@
  */
 import { AUDIT_SCHEMA } from '../audit/schema.js';
 import { PEOPLE_SCHEMA } from '../auth/schema.js';
+import { ENROL_SCHEMA } from '../enrol/schema.js';
 import { STORE_SCHEMA } from '../store/schema.js';
 
 export interface Migration {
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'store', sql: STORE_SCHEMA },
   { area: 'people', sql: PEOPLE_SCHEMA },
   { area: 'audit', sql: AUDIT_SCHEMA },
+  { area: 'enrolment', sql: ENROL_SCHEMA },
 ];
