@@ -1,17 +1,19 @@
 /**
  * End to end over loopback with real TLS and real processes: Modbus simulator → ioc-edge → aedes
  * (mutual TLS) → hub ingest → SQLite → alert engine → HTTP API. The river rises through BĐ1, BĐ2,
- * BĐ3; the gateway is killed and restarted mid-run.
+ * BĐ3; the gateway is killed and restarted mid-run. The gateway gets its certificate the way a field
+ * gateway does: an enrolment token from `ioc-hub gateway token`, then `ioc-edge enroll` over HTTPS.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WaterLevelStationSimulator } from '../simulators/modbus-water-level.js';
 import { startHubProc, startEdgeProc, until, getJson, type Proc } from '../lib/procs.js';
 import { writeHubConfig, writeEdgeConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient } from '../lib/hub-client.js';
+import { enrolGateway } from '../lib/enrol.js';
 
 const GW = 'gw-e2e-01';
 const DEV = 'wl-kimlong';
@@ -33,12 +35,15 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
     id: DEV, profile: 'radar-water-level', port: sim.port, pollIntervalMs: 200,
     name: 'Trạm Kim Long', river: 'Hương', station: 'Kim Long', alarmLevels: LEVELS,
   };
-  const site = { dir, gatewayId: GW, devices: [device] };
-  const hub = startHubProc(writeHubConfig(site));
+  const site = { dir, gatewayId: GW, devices: [device], httpTls: true };
+  const hubConfig = writeHubConfig(site);
+  const hub = startHubProc(hubConfig);
   procs.push(hub);
   const ready = await hub.waitFor((l) => l.msg === 'hub ready');
-  const api = hubClient(`http://127.0.0.1:${ready.httpPort}`);
-  const edgeConfig = writeEdgeConfig({ ...site, mqttPort: Number(ready.mqttPort), pkiDir: String(ready.pkiDir) });
+  const ca = readFileSync(join(String(ready.pkiDir), 'ca.crt'));
+  const api = hubClient(`https://localhost:${ready.httpPort}`, { ca });
+  const edgeConfig = writeEdgeConfig(site);
+  await enrolGateway({ hubConfig, httpPort: Number(ready.httpPort), gatewayId: GW, edgeConfig });
 
   let edge = startEdgeProc(edgeConfig);
   procs.push(edge);
@@ -68,7 +73,7 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
   // Stop the gateway cleanly; everything it read must now be at the hub.
   await edge.stop('SIGTERM');
   const gw = await until(async () => {
-    const g = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`)).gateways.find((x) => x.id === GW);
+    const g = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { ca })).gateways.find((x) => x.id === GW);
     return g && g.status?.outbox && g.upTo === g.status.outbox.lastSeq ? g : undefined;
   }, 'hub upTo to reach the gateway lastSeq');
 
