@@ -72,10 +72,13 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
 
   // Stop the gateway cleanly; everything it read must now be at the hub.
   await edge.stop('SIGTERM');
+  let lastView: unknown;
   const gw = await until(async () => {
-    const g = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { ca })).gateways.find((x) => x.id === GW);
+    const g = (lastView = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { ca })).gateways.find((x) => x.id === GW));
     return g && g.status?.outbox && g.upTo === g.status.outbox.lastSeq ? g : undefined;
-  }, 'hub upTo to reach the gateway lastSeq');
+  }, 'hub upTo to reach the gateway lastSeq').catch((err: Error) => {
+    throw new Error(`${err.message}; last view of the gateway: ${JSON.stringify(lastView)}`);
+  });
 
   // Every reading the device served appears at the hub, scaled cm → m, once, in order.
   const stored = (await api.readings(DEV, 'water_level', 100_000)).sort((a, b) => a.seq - b.seq);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, createLogger } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
+import { EnrolStore } from '../enrol/store.js';
 import { registerGatewayCommands } from './gateway.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
@@ -107,6 +108,8 @@ Examples:
       const { config } = loadHubConfig(opts.config);
       const registry = buildRegistry(config.registry);
       store = openSqliteStore({ path: join(config.hub.dataDir, 'hub.db'), admit: createAdmission(registry) });
+      // Gateways enrolled with a token are gateways here too, as in the running hub.
+      for (const g of new EnrolStore(store.db).enrolled()) registry.addGateway({ id: g.gateway, ...(g.commune ? { communeCode: g.commune } : {}) });
       const summary = await importOutboxExport(file, {
         store,
         registry,
