@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCA, issueCertificate } from '@ioc/shared';
 import { Outbox } from '../src/outbox/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -72,6 +73,12 @@ test('a device naming a missing profile or a bad value fails naming the key', ()
 test('check accepts a good config; status and outbox --export read the outbox of a stopped gateway', () => {
   const { dir, file } = site(GOOD);
   try {
+    // check also looks at the certificate files (edge/test/enroll.test.ts names each failure).
+    const ca = createCA();
+    const gw = issueCertificate(ca, { cn: 'gw-cli-01', usage: 'client' });
+    writeFileSync(join(dir, 'ca.crt'), ca.cert);
+    writeFileSync(join(dir, 'gw.crt'), gw.cert);
+    writeFileSync(join(dir, 'gw.key'), gw.key);
     const ok = edge('check', '--config', file);
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.out, /OK — gateway gw-cli-01, 1 device/);

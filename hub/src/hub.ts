@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
 import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
+import { apiTls } from './api/https.js';
 import { startApi, type RunningApi } from './api/server.js';
 import { SqliteAuditLog } from './audit/sqlite.js';
 import type { AuditLog } from './audit/types.js';
@@ -23,6 +24,7 @@ import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
 import { openHubDatabase } from './db/database.js';
+import { openEnrolment, type EnrolmentService } from './enrol/index.js';
 import { loadKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
@@ -32,8 +34,11 @@ export interface Hub {
   /** Ports actually bound (config may ask for 0). */
   mqttPort: number;
   httpPort: number;
-  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080/api/v1 */
+  /** Base URL of the HTTP API, e.g. https://127.0.0.1:8080/api/v1 (http:// with http.tls: false). */
   apiUrl: string;
+  /** SHA-256 fingerprint of the hub CA (shown with enrolment tokens, pinned by `ioc-edge enroll`). */
+  caFingerprint: string;
+  enrolment: EnrolmentService;
   /** The demo PKI's files (null when mqtt.tls names the certificate files). */
   pki: PkiPaths | null;
   pkiDir: string | null;
@@ -65,7 +70,7 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'db'] as const;
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'enrol', 'store', 'db'] as const;
 
 /**
  * Each start is audited with a digest of the configuration it runs, and the configuration itself
@@ -108,7 +113,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
     logger.info(
       { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
-      'demo PKI in use (no mqtt.tls configured): copy ca.crt and clients/{gateway}.crt/.key to each gateway',
+      'demo PKI in use (no mqtt.tls configured): enrol gateways with `ioc-hub gateway token`, or copy ca.crt and clients/{gateway}.crt/.key to them',
     );
   }
 
@@ -141,6 +146,12 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       : new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, settings: cfg.auth });
     if (!auth) logger.warn({ httpHost: cfg.http.host }, 'auth.open: the API answers without login, to anyone on this machine (development and tests only)');
     recordStart(audit, cfg, keyring.source);
+    const enrolment = openEnrolment({
+      db, audit, registry, config: cfg.enrolment, logger: logger.child({ area: 'enrol' }),
+      caCertFile: cfg.mqtt.tls ? cfg.mqtt.tls.ca : pki!.caCert,
+      caKeyFile: cfg.mqtt.tls ? cfg.mqtt.tls.caKey : pki!.caKey,
+    });
+    stops.enrol = () => enrolment.close();
     // The embedded broker has no client yet: any online flag in the database is stale.
     store.markAllOffline();
 
@@ -163,6 +174,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       port: cfg.mqtt.port,
       tls,
       isGateway: (id) => registry.gateways.has(id),
+      isRevoked: enrolment.isRevoked,
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       logger: logger.child({ area: 'broker' }),
       metrics,
@@ -183,6 +195,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();
+    await enrolment.attach(broker, bus);
     // A gateway that (re)subscribes to its ack topic learns the hub's high-water mark at once.
     broker.aedes.on('subscribe', (subs, client) => {
       if (!client || !registry.gateways.has(client.id)) return;
@@ -200,9 +213,11 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       unresolvedAlerts: () => store.alerts.unresolvedByLevel(),
     });
 
+    const https = apiTls(cfg.http, tls);
     const api: RunningApi = await startApi(
       { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry(), audit, auth, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute },
+        beforeRequest: () => ingest.flushTelemetry(), audit, auth, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
+        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}) },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();
@@ -211,7 +226,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     return {
       mqttPort: broker.port,
       httpPort: api.port,
-      apiUrl: `http://${urlHost(cfg.http.host)}:${api.port}/api/v1`,
+      apiUrl: `${https ? 'https' : 'http'}://${urlHost(cfg.http.host)}:${api.port}/api/v1`,
+      caFingerprint: enrolment.service.caFingerprint,
+      enrolment: enrolment.service,
       pki,
       pkiDir,
       store,

@@ -37,7 +37,8 @@ export function testConfig(dataDir: string, extra: Partial<HubConfig> = {}): Hub
   return {
     hub: { dataDir },
     mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
+    // Plain HTTP on loopback: these tests fetch without the hub CA (test/enrol*.test.ts use HTTPS).
+    http: { host: '127.0.0.1', port: 0, tls: false },
     // The data-path tests read the API without logging in; test/auth*.test.ts cover logins.
     auth: { open: true },
     registry: {

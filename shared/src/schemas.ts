@@ -136,7 +136,50 @@ export type DeviceEvent = Static<typeof DeviceEvent>;
 export const GatewayEvent = Type.Union([DroppedEvent, DeviceEvent]);
 export type GatewayEvent = Static<typeof GatewayEvent>;
 
+/** Largest PEM text accepted in a certificate request or answer (an RSA-4096 CSR is ~1.7 KB). */
+export const MAX_PEM_CHARS = 16 * 1024;
+
+/** ioc/v1/{gw}/cert/csr: the gateway asks for a renewed certificate (CN must be its own id). */
+export const CertRequest = Type.Object(
+  {
+    v: Type.Literal(WIRE_VERSION),
+    /** Echoed in the answer, so a late answer to an earlier request is recognised. */
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    csr: Type.String({ minLength: 1, maxLength: MAX_PEM_CHARS }),
+  },
+  { additionalProperties: false },
+);
+export type CertRequest = Static<typeof CertRequest>;
+
+/** ioc/v1/{gw}/cert: the hub's answer — a certificate signed by its CA, or why not. */
+export const CertResponse = Type.Union([
+  Type.Object(
+    {
+      v: Type.Literal(WIRE_VERSION),
+      id: Type.String({ maxLength: 64 }),
+      ok: Type.Literal(true),
+      certificate: Type.String({ minLength: 1, maxLength: MAX_PEM_CHARS }),
+      ca: Type.String({ minLength: 1, maxLength: MAX_PEM_CHARS }),
+      notAfter: EpochMs,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      v: Type.Literal(WIRE_VERSION),
+      id: Type.String({ maxLength: 64 }),
+      ok: Type.Literal(false),
+      error: Type.String({ maxLength: 64 }),
+      message: Type.String({ maxLength: 1024 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type CertResponse = Static<typeof CertResponse>;
+
 export const validateTelemetryBatch = compile(TelemetryBatch);
+export const validateCertRequest = compile(CertRequest);
+export const validateCertResponse = compile(CertResponse);
 export const validateAck = compile(Ack);
 export const validateStatus = compile(Status);
 export const validateGatewayEvent = compile(GatewayEvent);

@@ -2,6 +2,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GATEWAY_ID_PATTERN } from '@ioc/shared';
 
+/** "33%" (share of the certificate's validity) or a duration "30d", "12h", "90s". */
+export const RENEW_BEFORE_PATTERN = '^([0-9]{1,2}(\\.[0-9]{1,3})?%|[0-9]{1,9}[smhd])$';
+
 export const ModbusConnection = Type.Object(
   {
     host: Type.String({ minLength: 1 }),
@@ -57,6 +60,12 @@ export const UplinkConfig = Type.Object(
     statusIntervalMs: Type.Integer({ minimum: 500, default: 10_000 }),
     /** Verify the hub's certificate name (off only for lab set-ups addressing the hub by IP without SAN). */
     checkServerName: Type.Boolean({ default: true }),
+    /**
+     * Renew the client certificate over the link when less than this much of its validity is left:
+     * a share ("33%") or a time ("30d", "12h"). The gateway makes a new key, sends a CSR on
+     * ioc/v1/{gw}/cert/csr, swaps cert and key files atomically and reconnects.
+     */
+    renewBefore: Type.String({ pattern: RENEW_BEFORE_PATTERN, default: '33%' }),
   },
   { additionalProperties: false },
 );

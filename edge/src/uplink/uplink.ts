@@ -13,7 +13,7 @@ import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   MAX_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck,
-  type DriverHealth, type Logger, type Status,
+  type DriverHealth, type GatewayTopicKind, type Logger, type Status,
 } from '@ioc/shared';
 import type { UplinkConfig } from '../config/schema.js';
 import type { Outbox, OutboxRun } from '../outbox/index.js';
@@ -35,8 +35,8 @@ export interface UplinkEvents {
 
 export interface UplinkOptions {
   gatewayId: string;
-  /** ca/cert/key are absolute paths. */
-  config: UplinkConfig;
+  /** ca/cert/key are absolute paths. (renewBefore is the renewer's: ../enroll/renew.ts.) */
+  config: Omit<UplinkConfig, 'renewBefore'>;
   outbox: Outbox;
   logger: Logger;
   version: string;
@@ -71,7 +71,7 @@ const CONNECT_TIMEOUT_MS = 20_000;
 
 export class Uplink extends EventEmitter<UplinkEvents> {
   private readonly gw: string;
-  private readonly cfg: UplinkConfig;
+  private readonly cfg: Omit<UplinkConfig, 'renewBefore'>;
   private readonly outbox: Outbox;
   private readonly log: Logger;
   private readonly version: string;
@@ -107,6 +107,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private ackImmediate: NodeJS.Immediate | null = null;
   private stopping: Promise<void> | null = null;
   private lastError = '';
+  /** Handlers of other hub→gateway topics (certificate renewal), by topic. */
+  private readonly hubHandlers = new Map<string, (payload: Buffer) => void>();
   private readonly c: UplinkCounters = {
     batchesSent: 0, readingsSent: 0, resends: 0, ackTimeouts: 0, rejectedAcks: 0,
     reconnects: 0, connectFailures: 0, dropEventsSent: 0,
@@ -339,7 +341,11 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   // --- inbound -------------------------------------------------------------------------------
 
   private onMessage(client: MqttClient, topic: string, payload: Buffer): void {
-    if (client !== this.client || topic !== this.topics.ack) return;
+    if (client !== this.client) return;
+    if (topic !== this.topics.ack) {
+      this.hubHandlers.get(topic)?.(payload);
+      return;
+    }
     const r = decodePayload(payload, validateAck);
     if (!r.ok) {
       this.c.rejectedAcks++;
@@ -459,6 +465,41 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.log.warn({ ackedUpTo: this.outbox.ackedUpTo, lane, timeoutMs: this.cfg.ackTimeoutMs }, 'no ack progress: resending');
     this.dropsReported = -1;
     this.pump();
+  }
+
+  /**
+   * Subscribes, on the current connection, to one more topic the hub publishes to this gateway.
+   * Resolves false when offline or when the hub refuses the subscription (an older hub).
+   */
+  subscribeHub(kind: GatewayTopicKind, handler: (payload: Buffer) => void): Promise<boolean> {
+    const client = this.client;
+    const topic = gatewayTopic(this.gw, kind);
+    this.hubHandlers.set(topic, handler);
+    if (!this.ready || !client) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      client.subscribe(topic, { qos: 1 }, (err, granted) => resolve(!err && !!granted?.[0] && granted[0].qos < 128 && client === this.client));
+    });
+  }
+
+  /** Publishes QoS 1 on one of this gateway's topics; false when offline. */
+  publishGateway(kind: GatewayTopicKind, payload: string): boolean {
+    const client = this.client;
+    if (!this.ready || !client) return false;
+    client.publish(gatewayTopic(this.gw, kind), payload, { qos: 1 });
+    return true;
+  }
+
+  /**
+   * Drops the connection and connects again at once, reading ca/cert/key anew (after a renewed
+   * certificate was written). The outbox is untouched; unacknowledged rows are resent as after
+   * any reconnect.
+   */
+  reconnect(reason: string): void {
+    const client = this.client;
+    if (!client || this.state === 'stopped') return;
+    this.log.info({ reason }, 'uplink reconnecting');
+    this.backoff.reset();
+    client.end(true);
   }
 
   /** Publishes the retained status now (also on a timer and at connect); a no-op while offline. */

@@ -44,14 +44,16 @@ export function buildScope(registry: Registry, areas: readonly string[]): Scope 
     // A gateway is visible to whoever sees one of its devices.
     gateways.add(d.gateway);
   }
+  const gatewayInArea = (commune: string | undefined) => inArea(commune, commune && provinceOf.get(commune));
   for (const g of registry.gateways.values()) {
-    if (inArea(g.communeCode, undefined)) gateways.add(g.id);
+    if (gatewayInArea(g.communeCode)) gateways.add(g.id);
   }
   return {
     areas: [...areas],
     all,
     hasDevice: (id) => all ? registry.devices.has(id) : devices.has(id),
-    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id),
+    // Gateways enrolled after this scope was built (registry.addGateway) are seen by their commune.
+    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id) || gatewayInArea(registry.gateways.get(id)?.communeCode),
     hasArea: (code) => all || codes.has(code) || codes.has(provinceOf.get(code) ?? ''),
     devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices },
   };

@@ -17,6 +17,7 @@ export interface BrokerOptions {
   /** PEM contents. */
   tls: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer };
   isGateway(id: string): boolean;
+  isRevoked?(id: string, serial: string | undefined): boolean;
   maxPayloadBytes: number;
   logger: Logger;
   metrics: HubMetrics;
@@ -34,7 +35,7 @@ export interface EmbeddedBroker {
 export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.logger;
   const limited = rateLimitedLog(log);
-  const acl = createAcl({ isGateway: opts.isGateway, maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics: opts.metrics });
+  const acl = createAcl({ isGateway: opts.isGateway, ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}), maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics: opts.metrics });
   const aedes = await Aedes.createBroker({ ...acl, connectTimeout: 10_000 });
 
   (aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { ConfigError, createLogger } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
+import { EnrolStore } from '../enrol/store.js';
+import { registerGatewayCommands } from './gateway.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
 import { importOutboxExport } from '../import/outbox-export.js';
@@ -27,6 +29,8 @@ const program = new Command('ioc-hub')
 Examples:
   ioc-hub start --config /etc/ioc/hub.yaml
   ioc-hub user add lan.admin --role admin --config /etc/ioc/hub.yaml
+  ioc-hub gateway token gw-hue-02 --commune 19816 --config /etc/ioc/hub.yaml
+  ioc-hub gateway revoke gw-hue-02 --config /etc/ioc/hub.yaml
   ioc-hub audit verify --config /etc/ioc/hub.yaml
   ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml`,
   );
@@ -38,8 +42,9 @@ program
   .addHelpText(
     'after',
     `
-The "hub ready" line carries mqttPort, httpPort, api (base URL) and pkiDir (the demo PKI, when
-mqtt.tls is not configured: ca.crt and clients/{gateway}.crt/.key go to each gateway).
+The "hub ready" line carries mqttPort, httpPort, api (base URL: https unless http.tls is false),
+caFingerprint (the hub CA's SHA-256, what \`ioc-edge enroll --ca-fingerprint\` pins) and pkiDir
+(the demo PKI, when mqtt.tls is not configured).
 
 Examples:
   ioc-hub start --config hub.yaml
@@ -63,7 +68,7 @@ Examples:
       process.exit(1);
     }
     logger.info(
-      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, dataDir: config.hub.dataDir, version: VERSION },
+      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, caFingerprint: hub.caFingerprint, dataDir: config.hub.dataDir, version: VERSION },
       'hub ready',
     );
     let stopping = false;
@@ -107,6 +112,8 @@ Examples:
       state = openCliState(opts.config);
       const registry = buildRegistry(state.config.registry);
       store = openSqliteStore({ db: state.db, admit: createAdmission(registry) });
+      // Gateways enrolled with a token are gateways here too, as in the running hub.
+      for (const g of new EnrolStore(state.db).enrolled()) registry.addGateway({ id: g.gateway, ...(g.commune ? { communeCode: g.commune } : {}) });
       const summary = await importOutboxExport(file, {
         store,
         registry,
@@ -138,5 +145,6 @@ Examples:
   });
 
 registerPeopleCommands(program);
+registerGatewayCommands(program, fail);
 
 await program.parseAsync(process.argv);

@@ -4,7 +4,7 @@
  * unique, devices on registered gateways) live in ./load.ts and fail with the key named.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES } from '@ioc/shared';
+import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES } from '@ioc/shared';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 /** Vietnamese administrative unit codes (GSO): province 2 digits, commune/ward 5 digits. */
@@ -18,10 +18,26 @@ export const TlsFiles = Type.Object(
     /** The broker's server certificate and key (PEM files). */
     cert: Type.String({ minLength: 1 }),
     key: Type.String({ minLength: 1 }),
+    /**
+     * The CA's private key (PEM file), for the hub to sign gateway certificates at enrolment and
+     * renewal. Optional: without it `POST /api/v1/enrol` and renewals are refused with a message
+     * saying so, and gateways get certificates from the province's CA by hand.
+     */
+    caKey: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
 export type TlsFiles = Static<typeof TlsFiles>;
+
+/** The API's own certificate (PEM files), e.g. one browsers trust; see http.tls. */
+export const HttpTlsFiles = Type.Object(
+  {
+    cert: Type.String({ minLength: 1 }),
+    key: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type HttpTlsFiles = Static<typeof HttpTlsFiles>;
 
 export const AlarmLevels = Type.Object(
   {
@@ -111,6 +127,13 @@ export const HubConfigSchema = Type.Object(
          * the province's users type, "ioc.hue.gov.vn"); other Host headers get 421 (DNS rebinding).
          */
         allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: [] }),
+        /**
+         * HTTPS for the API. Absent (the default): HTTPS with the broker's server certificate
+         * (mqtt.tls, or the demo PKI's server.crt), the CA sent along so `ioc-edge enroll` can pin
+         * it. `{cert, key}`: these files instead (they must chain to the same CA for enrolment).
+         * `false`: plain HTTP, only with a loopback http.host (development and tests).
+         */
+        tls: Type.Optional(Type.Union([Type.Literal(false), HttpTlsFiles])),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -120,6 +143,17 @@ export const HubConfigSchema = Type.Object(
         devices: Type.Array(DeviceEntry, { default: [] }),
       },
       { additionalProperties: false },
+    ),
+    enrolment: Type.Object(
+      {
+        /** Default lifetime of an enrolment token (`ioc-hub gateway token --ttl` overrides it): 90s, 15m, 24h, 7d. */
+        tokenTtl: Type.String({ pattern: DURATION_PATTERN, default: '24h' }),
+        /** Lifetime of a gateway certificate the hub signs, at enrolment and at each renewal. */
+        certificateValidity: Type.String({ pattern: DURATION_PATTERN, default: '365d' }),
+        /** Enrolment attempts (POST /api/v1/enrol) per client address per minute. */
+        ratePerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
     ),
     alerts: Type.Object(
       {
@@ -169,7 +203,8 @@ export type HubConfig = {
     serverNames?: string[];
     maxPayloadBytes?: number;
   };
-  http?: { host?: string; port?: number; allowedHosts?: string[] };
+  http?: { host?: string; port?: number; allowedHosts?: string[]; tls?: false | HttpTlsFiles };
+  enrolment?: Partial<Static<typeof HubConfigSchema>['enrolment']>;
   auth?: Partial<Static<typeof HubConfigSchema>['auth']>;
   registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[] };
   alerts?: { hysteresisM?: number };

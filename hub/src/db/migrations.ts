@@ -4,6 +4,7 @@
  * never changes.
  */
 import { AUDIT_SCHEMA } from './schema/audit.js';
+import { ENROL_SCHEMA } from './schema/enrol.js';
 import { PEOPLE_SCHEMA } from './schema/people.js';
 import { STORE_SCHEMA } from './schema/store.js';
 
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'store', sql: STORE_SCHEMA },
   { area: 'people', sql: PEOPLE_SCHEMA },
   { area: 'audit', sql: AUDIT_SCHEMA },
+  { area: 'enrolment', sql: ENROL_SCHEMA },
 ];
