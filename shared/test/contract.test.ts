@@ -73,12 +73,12 @@ test('non-finite numbers (JSON 1e400 parses as Infinity) fail the schema, wherev
     [raw('"value":-1e400,"ts":1700000000000'), /readings\.0\.value/],
     [raw('"value":1.25,"ts":1e400'), /readings\.0\.ts/],
     ['{"v":1,"gw":"gw-hue-01","seq":[7,1e400],"readings":[]}', /seq/],
-    ['{"upTo":1e400}', /upTo/],
   ] as const) {
-    const r = decodePayload(payload, payload.startsWith('{"upTo"') ? validateAck : validateTelemetryBatch);
+    const r = decodePayload(payload, validateTelemetryBatch);
     assert.equal(r.ok, false, payload);
     if (!r.ok) assert.match(r.reason, re);
   }
+  assert.equal(decodePayload('{"upTo":1e400}', validateAck).ok, false, 'an ack of upTo Infinity would delete the whole outbox');
   const status = { v: 1, online: true, outbox: { depth: 1, oldestUnsentAgeS: 0, bytes: 1, dropped: 0, lastSeq: 1, ackedUpTo: 0, lastAckTs: null } };
   assert.equal(decodePayload(JSON.stringify(status).replace('"oldestUnsentAgeS":0', '"oldestUnsentAgeS":1e999'), validateStatus).ok, false);
 });
