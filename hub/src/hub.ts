@@ -124,6 +124,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       tls,
       isGateway: (id) => registry.gateways.has(id),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      maxConnections: cfg.mqtt.maxConnections,
+      connectTimeoutMs: cfg.mqtt.connectTimeoutMs,
+      rateLimit: cfg.mqtt.rateLimit,
       logger: logger.child({ area: 'broker' }),
       metrics,
     });

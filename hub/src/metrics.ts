@@ -25,8 +25,10 @@ export interface HubMetrics {
   droppedReported: Counter<'gw'>;
   /** Inbound messages refused, by reason (malformed_json, schema, seq_mismatch, gw_mismatch, oversize, …). */
   rejected: Counter<'reason'>;
-  /** Broker-level refusals: connect, publish, subscribe. */
+  /** Broker-level refusals: connect, packet (fixed header), publish, subscribe. */
   brokerRefused: Counter<'action' | 'reason'>;
+  /** Publishes delayed because their gateway was over its message rate cap (nothing dropped). */
+  rateLimited: Counter<'gw'>;
   ingestSeconds: Histogram<'kind'>;
   alertEvents: Counter<'rule' | 'kind'>;
   /** Wires the gauges that are read from the hub's state at scrape time. */
@@ -52,7 +54,13 @@ export function createHubMetrics(): HubMetrics {
     }),
     droppedReported: new Counter({ name: 'ioc_hub_readings_dropped_total', help: 'Seqs a gateway reported as deleted unsent (outbox full or too old)', labelNames: ['gw'], registers }),
     rejected: new Counter({ name: 'ioc_hub_rejected_total', help: 'Inbound messages refused, by reason', labelNames: ['reason'], registers }),
-    brokerRefused: new Counter({ name: 'ioc_hub_broker_refused_total', help: 'Broker refusals (connect, publish, subscribe) by reason', labelNames: ['action', 'reason'], registers }),
+    brokerRefused: new Counter({ name: 'ioc_hub_broker_refused_total', help: 'Broker refusals (connect, packet, publish, subscribe) by reason', labelNames: ['action', 'reason'], registers }),
+    rateLimited: new Counter({
+      name: 'ioc_hub_broker_rate_limited_total',
+      help: "Publishes delayed because the gateway was over its message rate cap (mqtt.rateLimit); delayed, not dropped",
+      labelNames: ['gw'],
+      registers,
+    }),
     ingestSeconds: new Histogram({
       name: 'ioc_hub_ingest_batch_seconds',
       help: 'Time from receiving a message to its durable write and ack, by message kind',
