@@ -13,7 +13,7 @@ import { startBroker, type EmbeddedBroker } from './broker/server.js';
 import { resolveHubConfig } from './config/load.js';
 import { buildRegistry } from './config/registry.js';
 import type { HubConfig, ResolvedHubConfig } from './config/schema.js';
-import { createAdmission } from './ingest/admission.js';
+import { clockWindow, createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
@@ -99,7 +99,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   };
 
   try {
-    const store = openSqliteStore({ path: join(dataDir, 'hub.db'), admit: createAdmission(registry) });
+    const store = openSqliteStore({ path: join(dataDir, 'hub.db'), admit: createAdmission(registry, clockWindow(cfg.ingest)), maxClockSkewMs: cfg.ingest.maxClockSkewMs });
     stops.store = () => store.close();
     // The embedded broker has no client yet: any online flag in the database is stale.
     store.markAllOffline();
@@ -110,6 +110,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       store,
       registry,
       rules: [floodLevelRule({ hysteresisM: cfg.alerts.hysteresisM })],
+      maxFutureSkewMs: cfg.ingest.maxClockSkewMs,
       logger: logger.child({ area: 'alerts' }),
     });
     alerts.on('change', (c) => {

@@ -21,6 +21,8 @@ export interface HubMetrics {
   quarantined: Counter<'gw' | 'cause'>;
   /** Readings a gateway sent as good with a value outside the metric's plausible range: stored as q bad, out_of_range. */
   outOfRange: Counter<'gw' | 'metric'>;
+  /** Readings whose ts was outside the hub's clock window: stored as q bad, clock_skew. */
+  clockSkew: Counter<'gw'>;
   /** Seqs the gateways reported as deleted unsent. */
   droppedReported: Counter<'gw'>;
   /** Inbound messages refused, by reason (malformed_json, schema, seq_mismatch, gw_mismatch, oversize, …). */
@@ -50,6 +52,12 @@ export function createHubMetrics(): HubMetrics {
       name: 'ioc_hub_readings_out_of_range_total',
       help: 'Readings sent as good with a value outside the metric\'s plausible range (catalog), stored by the hub as q bad, reason out_of_range',
       labelNames: ['gw', 'metric'],
+      registers,
+    }),
+    clockSkew: new Counter({
+      name: 'ioc_hub_readings_clock_skew_total',
+      help: "Readings dated outside the hub's window around its clock (ingest.maxClockSkewMs, ingest.maxReadingAgeDays): stored as q bad, reason clock_skew, never latest, never evaluated",
+      labelNames: ['gw'],
       registers,
     }),
     droppedReported: new Counter({ name: 'ioc_hub_readings_dropped_total', help: 'Seqs a gateway reported as deleted unsent (outbox full or too old)', labelNames: ['gw'], registers }),

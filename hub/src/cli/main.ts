@@ -6,7 +6,7 @@ import { loadHubConfig } from '../config/load.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
 import { importOutboxExport } from '../import/outbox-export.js';
-import { createAdmission } from '../ingest/admission.js';
+import { clockWindow, createAdmission } from '../ingest/admission.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
 
@@ -102,7 +102,7 @@ Examples:
     try {
       const { config } = loadHubConfig(opts.config);
       const registry = buildRegistry(config.registry);
-      store = openSqliteStore({ path: join(config.hub.dataDir, 'hub.db'), admit: createAdmission(registry) });
+      store = openSqliteStore({ path: join(config.hub.dataDir, 'hub.db'), admit: createAdmission(registry, clockWindow(config.ingest)), maxClockSkewMs: config.ingest.maxClockSkewMs });
       const summary = await importOutboxExport(file, {
         store,
         registry,
