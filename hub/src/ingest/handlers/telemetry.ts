@@ -39,6 +39,11 @@ export function handleTelemetry(ctx: IngestContext, gw: string, payload: Buffer)
     return ctx.reject('seq_mismatch', gw, `seq [${batch.seq[0]}, ${batch.seq[1]}] does not match ${batch.readings.length} readings`);
   }
   if (!ctx.registry.gateways.has(gw)) return ctx.reject('unknown_gateway', gw, `gateway "${gw}" is not in the registry`);
+  // Seqs the gateway's outbox had not assigned when it built the batch (../seq-ceiling.ts).
+  if (batch.lastSeq !== undefined && batch.seq[1] > batch.lastSeq) {
+    return ctx.reject('seq_ahead', gw, `seq [${batch.seq[0]}, ${batch.seq[1]}] is above the batch's own lastSeq ${batch.lastSeq}`);
+  }
+  ctx.seqCeiling.raise(gw, Math.max(batch.seq[1], batch.lastSeq ?? 0));
   ctx.enqueueTelemetry({ gw, batch, started });
 }
 
