@@ -8,6 +8,7 @@ import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } fro
 import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
 import { startApi, type RunningApi } from './api/server.js';
+import { announceGatewayConfig } from './broker/gateway-config.js';
 import { InProcessBus } from './broker/in-process-bus.js';
 import { startBroker, type EmbeddedBroker } from './broker/server.js';
 import { resolveHubConfig } from './config/load.js';
@@ -135,6 +136,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
 
     const bus = new InProcessBus(broker.aedes, logger);
     stops.bus = () => bus.close();
+    await announceGatewayConfig(bus, registry.gateways.keys(), { maxPayloadBytes: cfg.mqtt.maxPayloadBytes });
     const ingest = await startIngest({
       bus,
       store,
