@@ -105,8 +105,8 @@ export const HubConfigSchema = Type.Object(
          */
         rateLimit: Type.Object(
           {
-            messagesPerS: Type.Number({ exclusiveMinimum: 0, default: 2000 }),
-            burst: Type.Integer({ minimum: 1, default: 4000 }),
+            messagesPerS: Type.Number({ exclusiveMinimum: 0, default: 5000 }),
+            burst: Type.Integer({ minimum: 1, default: 20_000 }),
           },
           { additionalProperties: false, default: {} },
         ),
