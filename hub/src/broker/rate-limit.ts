@@ -18,7 +18,10 @@
  * Cost: telemetry is written in group commits (many batches per transaction); a status or event
  * is a transaction and an fsync of its own, so it takes UNGROUPED_COST tokens.
  */
-import type { GatewayTopicKind } from '@ioc/shared';
+import { parseGatewayTopic, type GatewayTopicKind } from '@ioc/shared';
+import type { HubMetrics } from '../metrics.js';
+import type { RateLimitedLog } from '../util/rate-limited-log.js';
+import { refusal, type AclHooks } from './acl.js';
 
 /** Tokens a status, event or reply costs: each is one SQLite transaction (fsync) at the hub. */
 export const UNGROUPED_COST = 10;
@@ -70,4 +73,34 @@ export class RateLimiter {
     b.tokens = after;
     return { wait };
   }
+}
+
+/**
+ * aedes' authorizePublish: `inner` (the ACL) first, then the gateway's bucket. Every delay and
+ * refusal is counted and logged, rate-limited.
+ */
+export function withRateLimit(
+  inner: AclHooks['authorizePublish'],
+  limiter: RateLimiter,
+  ctx: { metrics: Pick<HubMetrics, 'brokerRefused' | 'rateLimited'>; log: RateLimitedLog; closed(): boolean },
+): AclHooks['authorizePublish'] {
+  return (client, packet, done) =>
+    inner(client, packet, (err) => {
+      // The will of a client already gone (client null) is not rate-limited: one per connection.
+      if (err || !client) return done(err);
+      const admit = limiter.take(client.id, messageCost(parseGatewayTopic(packet.topic)?.kind));
+      if (admit.wait === 0) return done(null);
+      if ('refuse' in admit) {
+        ctx.metrics.brokerRefused.inc({ action: 'publish', reason: 'rate_limit' });
+        ctx.log(`rate_refused:${client.id}`, 'warn', { clientId: client.id, waitMs: Math.round(admit.wait), perSecond: limiter.perSecond }, "MQTT publish far over the gateway's rate cap; closing the connection");
+        return done(refusal('publish refused: rate_limit'));
+      }
+      ctx.metrics.rateLimited.inc({ gw: client.id });
+      ctx.log(`rate:${client.id}`, 'warn', { clientId: client.id, waitMs: Math.round(admit.wait), perSecond: limiter.perSecond, burst: limiter.burst }, 'gateway over its message rate cap: publishes delayed (nothing dropped)');
+      setTimeout(() => {
+        // Gone meanwhile: nothing more to do for this publish (the gateway resends it).
+        if (client.closed || ctx.closed()) return done(refusal('publish dropped: connection closed'));
+        done(null);
+      }, admit.wait).unref();
+    });
 }

@@ -11,13 +11,13 @@
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
-import { Aedes, type AedesOptions, type Client } from 'aedes';
-import { MQTT_PACKET_SLACK_BYTES, parseGatewayTopic, type Logger } from '@ioc/shared';
+import { Aedes, type Client } from 'aedes';
+import { MQTT_PACKET_SLACK_BYTES, type Logger } from '@ioc/shared';
 import type { HubMetrics } from '../metrics.js';
 import { rateLimitedLog } from '../util/rate-limited-log.js';
-import { createAcl, isAclRefusal, refusal } from './acl.js';
+import { createAcl, isAclRefusal } from './acl.js';
 import { MqttFrameGuard } from './frame-guard.js';
-import { RateLimiter, messageCost } from './rate-limit.js';
+import { RateLimiter, withRateLimit } from './rate-limit.js';
 
 export interface BrokerOptions {
   host: string;
@@ -51,26 +51,7 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   const { metrics } = opts;
   const acl = createAcl({ isGateway: opts.isGateway, maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics });
   const limiter = new RateLimiter(opts.rateLimit.messagesPerS, opts.rateLimit.burst);
-  const authorizePublish: NonNullable<AedesOptions['authorizePublish']> = (client, packet, done) =>
-    acl.authorizePublish(client, packet, (err) => {
-      // The will of a client already gone (client null) is not rate-limited: one per connection.
-      if (err || !client) return done(err);
-      const admit = limiter.take(client.id, messageCost(parseGatewayTopic(packet.topic)?.kind));
-      if (admit.wait === 0) return done(null);
-      if ('refuse' in admit) {
-        metrics.brokerRefused.inc({ action: 'publish', reason: 'rate_limit' });
-        limited(`rate_refused:${client.id}`, 'warn', { clientId: client.id, waitMs: Math.round(admit.wait), perSecond: limiter.perSecond }, 'MQTT publish far over the gateway\'s rate cap; closing the connection');
-        return done(refusal('publish refused: rate_limit'));
-      }
-      metrics.rateLimited.inc({ gw: client.id });
-      limited(`rate:${client.id}`, 'warn', { clientId: client.id, waitMs: Math.round(admit.wait), perSecond: limiter.perSecond, burst: limiter.burst }, 'gateway over its message rate cap: publishes delayed (nothing dropped)');
-      const timer = setTimeout(() => {
-        // Gone meanwhile: nothing more to do for this publish (the gateway resends it).
-        if (client.closed || aedes.closed) return done(refusal('publish dropped: connection closed'));
-        done(null);
-      }, admit.wait);
-      timer.unref();
-    });
+  const authorizePublish = withRateLimit(acl.authorizePublish, limiter, { metrics, log: limited, closed: () => aedes.closed });
   const aedes = await Aedes.createBroker({ ...acl, authorizePublish, connectTimeout: opts.connectTimeoutMs });
 
   (aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));

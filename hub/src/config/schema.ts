@@ -106,7 +106,8 @@ export const HubConfigSchema = Type.Object(
         rateLimit: Type.Object(
           {
             messagesPerS: Type.Number({ exclusiveMinimum: 0, default: 5000 }),
-            burst: Type.Integer({ minimum: 1, default: 20_000 }),
+            /** At least 10: a status alone costs that much. */
+            burst: Type.Integer({ minimum: 10, default: 20_000 }),
           },
           { additionalProperties: false, default: {} },
         ),
