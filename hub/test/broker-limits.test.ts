@@ -85,23 +85,28 @@ async function storesOne(hub: Hub, gw: string, dev: string, seq: number): Promis
 
 test('frame scanner: follows packets across chunk boundaries; refuses a length over the limit as soon as it is known, and a fifth length byte', () => {
   const s = new FrameScanner(1000, 100);
-  // CONNECT of 20 bytes split in three chunks, then two PUBLISHes of 1000 and 0 bytes.
+  // CONNECT of 20 bytes split in three chunks, then (accepted) two PUBLISHes of 1000 and 0 bytes.
   const connect = Buffer.from([0x10, 20, ...Buffer.alloc(20)]);
   assert.equal(s.scan(connect.subarray(0, 1)), null);
   assert.equal(s.scan(connect.subarray(1, 5)), null);
   assert.equal(s.scan(connect.subarray(5)), null);
   assert.equal(s.packets, 1);
+  s.accepted = true;
   const pub = Buffer.concat([Buffer.from([0x30, ...varint(1000)]), Buffer.alloc(1000), Buffer.from([0x30, 0])]);
   for (let i = 0; i < pub.length; i += 7) assert.equal(s.scan(pub.subarray(i, i + 7)), null);
   assert.equal(s.packets, 3);
   assert.deepEqual(s.scan(Buffer.from([0x30, ...varint(1001)])), { reason: 'oversize', remainingLength: 1001, limit: 1000 });
 
   const first = new FrameScanner(1000, 100);
-  assert.deepEqual(first.scan(Buffer.from([0x10, ...varint(101)])), { reason: 'oversize', remainingLength: 101, limit: 100 }, 'the first packet (CONNECT) has its own, smaller limit');
+  assert.deepEqual(first.scan(Buffer.from([0x10, ...varint(101)])), { reason: 'oversize', remainingLength: 101, limit: 100 }, 'the CONNECT has its own, smaller limit');
+  const pipelined = new FrameScanner(1000, 100);
+  assert.equal(pipelined.scan(connect), null);
+  assert.equal(pipelined.scan(Buffer.from([0x30, ...varint(101)]))?.limit, 100, 'so has a PUBLISH pipelined behind it before the broker accepted the client');
   // 200 MiB: refused at its second length byte (a third one follows, so at least 128² bytes),
   // before the rest of the length has even arrived.
   const huge = new FrameScanner(1000, 100);
   huge.scan(connect);
+  huge.accepted = true;
   assert.deepEqual(huge.scan(Buffer.from([0x30, ...varint(200 * 1024 * 1024)]).subarray(0, 3)), { reason: 'oversize', remainingLength: 128 * 128, limit: 1000 });
   assert.deepEqual(new FrameScanner(1 << 30, 1 << 30).scan(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])), { reason: 'malformed', remainingLength: 268_435_455, limit: 1 << 30 });
 });
@@ -151,6 +156,12 @@ test('a packet announcing 200 MiB is refused from its fixed header: connection c
   early.write(Buffer.from([0x10, ...varint(1024 * 1024)]));
   await closedSocket(early);
   assert.equal(await metric(hub, 'ioc_hub_broker_refused_total', { action: 'packet', reason: 'oversize' }), 2);
+  // Nor can it pipeline large packets behind its CONNECT for aedes to queue while it authenticates:
+  // 100 KiB is within the connected limit (64 KiB payload + 64 KiB), not before CONNACK.
+  const pipelined = await rawTls(hub, GW2);
+  pipelined.write(Buffer.concat([connectPacket(GW2), Buffer.from([0x30, ...varint(100 * 1024)])]));
+  await closedSocket(pipelined);
+  assert.equal(await metric(hub, 'ioc_hub_broker_refused_total', { action: 'packet', reason: 'oversize' }), 3);
 
   await storesOne(hub, GW2, 'wl-other', 1);
   await storesOne(hub, GW, KIM_LONG, 1);

@@ -21,7 +21,11 @@ export type FrameRefusal = 'oversize' | 'malformed';
 export interface FrameGuardOptions {
   /** Largest remaining length accepted once connected (payload limit plus topic and header room). */
   maxRemainingLength: number;
-  /** Largest remaining length of the first packet (a CONNECT: client id, will, credentials). */
+  /**
+   * Largest remaining length before the broker has accepted the client (accepted()): the CONNECT
+   * (client id, will, credentials) and anything pipelined behind it, which aedes queues (up to 42
+   * packets) while it authenticates. An honest client waits for CONNACK before it publishes.
+   */
   firstRemainingLength: number;
   /** Called once, just before the socket is destroyed. */
   onRefuse(reason: FrameRefusal, detail: { remainingLength: number; limit: number; packets: number }): void;
@@ -40,6 +44,8 @@ export class FrameScanner {
   private skip = 0;
   /** Packets whose fixed header has been read. */
   packets = 0;
+  /** The broker has accepted the client: the full limit applies from the next header on. */
+  accepted = false;
 
   constructor(
     private readonly maxRemainingLength: number,
@@ -68,7 +74,7 @@ export class FrameScanner {
       this.length += (b & 0x7f) * this.multiplier;
       this.multiplier *= 128;
       this.lengthBytes++;
-      const limit = this.packets === 0 ? this.firstRemainingLength : this.maxRemainingLength;
+      const limit = this.accepted ? this.maxRemainingLength : this.firstRemainingLength;
       if (b & 0x80) {
         // MQTT-2.2.3: at most four length bytes.
         if (this.lengthBytes === 4) return { reason: 'malformed', remainingLength: this.length, limit };
@@ -112,6 +118,11 @@ export class MqttFrameGuard extends Duplex {
     socket.on('end', () => this.push(null));
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
+  }
+
+  /** The broker authenticated the client and sent CONNACK (aedes 'clientReady'). */
+  accepted(): void {
+    this.scanner.accepted = true;
   }
 
   override _read(): void {

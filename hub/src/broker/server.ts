@@ -55,7 +55,11 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   const aedes = await Aedes.createBroker({ ...acl, authorizePublish, connectTimeout: opts.connectTimeoutMs });
 
   (aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
-  aedes.on('clientReady', (client: Client) => log.info({ clientId: client.id }, 'gateway connected'));
+  aedes.on('clientReady', (client: Client) => {
+    // Authenticated: from now on the connection may carry packets up to the payload limit.
+    if (client.conn instanceof MqttFrameGuard) client.conn.accepted();
+    log.info({ clientId: client.id }, 'gateway connected');
+  });
   aedes.on('clientDisconnect', (client: Client) => log.info({ clientId: client.id }, 'gateway disconnected'));
   aedes.on('clientError', (client: Client, err: Error) => {
     if (isAclRefusal(err)) return;
