@@ -14,12 +14,13 @@ import { SqliteAuditLog } from './audit/sqlite.js';
 import type { AuditLog } from './audit/types.js';
 import { SqlitePeopleStore } from './auth/people-store.js';
 import { AuthService } from './auth/service.js';
+import { announceGatewayConfig } from './broker/gateway-config.js';
 import { InProcessBus } from './broker/in-process-bus.js';
 import { startBroker, type EmbeddedBroker } from './broker/server.js';
 import { resolveHubConfig } from './config/load.js';
 import { buildRegistry } from './config/registry.js';
 import type { HubConfig, ResolvedHubConfig } from './config/schema.js';
-import { createAdmission } from './ingest/admission.js';
+import { clockWindow, createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
@@ -138,7 +139,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     stops.db = () => {
       db.close();
     };
-    const store = openSqliteStore({ db, admit: createAdmission(registry) });
+    const store = openSqliteStore({ db, admit: createAdmission(registry, clockWindow(cfg.ingest)), maxClockSkewMs: cfg.ingest.maxClockSkewMs });
     stops.store = () => store.close();
     const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
     const auth = cfg.auth.open
@@ -161,6 +162,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       store,
       registry,
       rules: [floodLevelRule({ hysteresisM: cfg.alerts.hysteresisM })],
+      maxFutureSkewMs: cfg.ingest.maxClockSkewMs,
       logger: logger.child({ area: 'alerts' }),
     });
     alerts.on('change', (c) => {
@@ -176,6 +178,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       isGateway: (id) => registry.gateways.has(id),
       isRevoked: enrolment.isRevoked,
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      maxConnections: cfg.mqtt.maxConnections,
+      connectTimeoutMs: cfg.mqtt.connectTimeoutMs,
+      rateLimit: cfg.mqtt.rateLimit,
       logger: logger.child({ area: 'broker' }),
       metrics,
     });
@@ -183,6 +188,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
 
     const bus = new InProcessBus(broker.aedes, logger);
     stops.bus = () => bus.close();
+    await announceGatewayConfig(bus, registry.gateways.keys(), { maxPayloadBytes: cfg.mqtt.maxPayloadBytes });
     const ingest = await startIngest({
       bus,
       store,

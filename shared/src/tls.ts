@@ -22,14 +22,14 @@ function newKey(): { forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rs
   return { forgeKey, publicKey, pem };
 }
 
-function baseCert(publicKey: forge.pki.PublicKey, cn: string, days: number): forge.pki.Certificate {
+function baseCert(publicKey: forge.pki.PublicKey, cn: string, days: number, validity?: { notBefore: Date; notAfter: Date }): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // Positive serial: leading byte below 0x80.
   cert.serialNumber = '01' + randomBytes(15).toString('hex');
   const now = Date.now();
-  cert.validity.notBefore = new Date(now - 5 * 60_000);
-  cert.validity.notAfter = new Date(now + days * 86_400_000);
+  cert.validity.notBefore = validity?.notBefore ?? new Date(now - 5 * 60_000);
+  cert.validity.notAfter = validity?.notAfter ?? new Date(now + days * 86_400_000);
   cert.setSubject([{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'IOC' }]);
   return cert;
 }
@@ -53,13 +53,18 @@ export interface IssueOptions {
   /** DNS names and IP addresses for a server certificate. */
   altNames?: string[];
   days?: number;
+  /**
+   * Explicit validity instead of "from 5 minutes ago for `days`": e.g. a certificate that has
+   * already expired, to test that it is refused.
+   */
+  validity?: { notBefore: Date; notAfter: Date };
 }
 
 export function issueCertificate(ca: PemPair, opts: IssueOptions): PemPair {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
   const k = newKey();
-  const cert = baseCert(k.publicKey, opts.cn, opts.days ?? 825);
+  const cert = baseCert(k.publicKey, opts.cn, opts.days ?? 825, opts.validity);
   cert.setIssuer(caCert.subject.attributes);
   const alt = (opts.altNames ?? []).map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n }));
   cert.setExtensions([

@@ -7,7 +7,7 @@ import { registerGatewayCommands } from './gateway.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
 import { importOutboxExport } from '../import/outbox-export.js';
-import { createAdmission } from '../ingest/admission.js';
+import { clockWindow, createAdmission } from '../ingest/admission.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
 import { registerPeopleCommands } from './people.js';
@@ -110,8 +110,9 @@ Examples:
     let state: CliState | undefined;
     try {
       state = openCliState(opts.config);
-      const registry = buildRegistry(state.config.registry);
-      store = openSqliteStore({ db: state.db, admit: createAdmission(registry) });
+      const { config } = state;
+      const registry = buildRegistry(config.registry);
+      store = openSqliteStore({ db: state.db, admit: createAdmission(registry, clockWindow(config.ingest)), maxClockSkewMs: config.ingest.maxClockSkewMs });
       // Gateways enrolled with a token are gateways here too, as in the running hub.
       for (const g of new EnrolStore(state.db).enrolled()) registry.addGateway({ id: g.gateway, ...(g.commune ? { communeCode: g.commune } : {}) });
       const summary = await importOutboxExport(file, {

@@ -4,7 +4,7 @@
  * unique, devices on registered gateways) live in ./load.ts and fail with the key named.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES } from '@ioc/shared';
+import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 /** Vietnamese administrative unit codes (GSO): province 2 digits, commune/ward 5 digits. */
@@ -111,9 +111,28 @@ export const HubConfigSchema = Type.Object(
         serverNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['localhost', '127.0.0.1'] }),
         /**
          * Largest PUBLISH payload accepted from a gateway; a larger one closes the connection
-         * (MQTT 3.1.1 has no negative PUBACK). Never below what a gateway may build.
+         * (MQTT 3.1.1 has no negative PUBACK), and a packet announcing more (plus 64 KiB for its
+         * topic) is refused from its fixed header before it is buffered. The hub announces it to
+         * every gateway (retained on ioc/v1/{gw}/config), and gateways keep their batches under it.
          */
-        maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: MAX_PAYLOAD_BYTES, default: MAX_PAYLOAD_BYTES }),
+        maxPayloadBytes: Type.Integer({ minimum: MIN_PAYLOAD_BYTES, maximum: MAX_PAYLOAD_BYTES, default: MAX_PAYLOAD_BYTES }),
+        /** Connections at once (TLS handshakes included); more are closed at accept, counted. */
+        maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+        /** A connection that has not sent MQTT CONNECT after this long is closed, counted. */
+        connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+        /**
+         * Per-gateway publish rate cap (token bucket). A status or event counts as 10 messages
+         * (each is a transaction of its own; telemetry shares one per group commit). Over the cap
+         * a gateway's publishes are delayed, not dropped: it drains at the cap and loses nothing.
+         */
+        rateLimit: Type.Object(
+          {
+            messagesPerS: Type.Number({ exclusiveMinimum: 0, default: 5000 }),
+            /** At least 10: a status alone costs that much. */
+            burst: Type.Integer({ minimum: 10, default: 20_000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -152,6 +171,21 @@ export const HubConfigSchema = Type.Object(
         certificateValidity: Type.String({ pattern: DURATION_PATTERN, default: '365d' }),
         /** Enrolment attempts (POST /api/v1/enrol) per client address per minute. */
         ratePerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ingest: Type.Object(
+      {
+        /**
+         * A reading dated more than this after the hub's clock is stored as q "bad", reason
+         * "clock_skew": it never becomes a device's latest value and never feeds an alert rule.
+         */
+        maxClockSkewMs: Type.Integer({ minimum: 1000, default: 10 * 60_000 }),
+        /**
+         * The same for a reading older than this many days (a gateway clock reset to 1970 or 2000);
+         * 0 = no limit. Raise it before `ioc-hub import` of an export older than this.
+         */
+        maxReadingAgeDays: Type.Number({ minimum: 0, default: 30 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -202,11 +236,15 @@ export type HubConfig = {
     tls?: TlsFiles;
     serverNames?: string[];
     maxPayloadBytes?: number;
+    maxConnections?: number;
+    connectTimeoutMs?: number;
+    rateLimit?: { messagesPerS?: number; burst?: number };
   };
   http?: { host?: string; port?: number; allowedHosts?: string[]; tls?: false | HttpTlsFiles };
   enrolment?: Partial<Static<typeof HubConfigSchema>['enrolment']>;
   auth?: Partial<Static<typeof HubConfigSchema>['auth']>;
   registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[] };
+  ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number };
   alerts?: { hysteresisM?: number };
   log?: { level?: Static<typeof LogLevel> };
 };

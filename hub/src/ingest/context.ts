@@ -7,6 +7,7 @@ import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { RateLimitedLog } from '../util/rate-limited-log.js';
 import type { PendingTelemetry } from './handlers/telemetry.js';
+import type { SeqCeiling } from './seq-ceiling.js';
 
 /** Bounded label set of ioc_hub_rejected_total. */
 export type RejectReason =
@@ -18,6 +19,7 @@ export type RejectReason =
   | 'unknown_gateway'
   | 'unknown_topic'
   | 'invalid_range'
+  | 'seq_ahead'
   | 'store_error'
   | 'internal_error';
 
@@ -29,6 +31,8 @@ export interface IngestContext {
   metrics: HubMetrics;
   logger: Logger;
   maxPayloadBytes: number;
+  /** The highest seq each gateway has shown (./seq-ceiling.ts): ranges above it are refused. */
+  seqCeiling: SeqCeiling;
   now(): number;
   /** Logs at most a few lines per key and interval (a misbehaving gateway cannot flood the log). */
   logLimited: RateLimitedLog;

@@ -10,6 +10,7 @@ import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
 import { handleStatus } from './handlers/status.js';
 import { commitTelemetry, handleTelemetry, type PendingTelemetry } from './handlers/telemetry.js';
+import { SeqCeiling } from './seq-ceiling.js';
 
 export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;
 
@@ -42,6 +43,7 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
     metrics: opts.metrics,
     logger: opts.logger,
     maxPayloadBytes: opts.maxPayloadBytes,
+    seqCeiling: new SeqCeiling(opts.store),
     now: opts.now ?? Date.now,
     logLimited: log,
     reject(reason, gw, detail) {
