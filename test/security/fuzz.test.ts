@@ -108,7 +108,9 @@ test('hostile MQTT and HTTP input: refused and counted, nothing stored, no crash
     rmSync(dir, { recursive: true, force: true });
   });
   const site = { dir, gatewayId: GW, devices: [{ id: DEV, profile: 'radar-water-level', port: 1, name: 'Trạm thử' }], openApi: false };
-  const cfgFile = writeHubConfig(site);
+  // A short CONNECT (and TLS handshake) timeout: garbage that looks like the start of a TLS record
+  // holds its socket until then; refused and counted either way.
+  const cfgFile = writeHubConfig({ ...site, hubExtra: { mqtt: { host: '127.0.0.1', port: 0, connectTimeoutMs: 2000 } } });
   const PW = 'fuzz-password-2026';
   const key = await provisionPeople(cfgFile, [{ username: 'op', password: PW, role: 'operator', areas: '*', name: 'op' }]);
   const hub = startHubProc(cfgFile, { retain: 200 });
@@ -136,8 +138,12 @@ test('hostile MQTT and HTTP input: refused and counted, nothing stored, no crash
     ),
     { numRuns: MQTT_PAYLOADS, seed: SEED },
   );
+  // The hub must keep this gateway's link through all of it: a close fails the test at once.
+  const linkLost = new Promise<never>((_, reject) => gw.once('close', () => reject(new Error('the hub closed the enrolled gateway\'s connection during the payload fuzz'))));
+  linkLost.catch(() => undefined);
   for (let i = 0; i < payloads.length; i += 50) {
-    await Promise.all(payloads.slice(i, i + 50).map(([kind, p]) => gw.publishAsync(`ioc/v1/${GW}/${kind}`, p, { qos: 1 })));
+    await Promise.race([linkLost, Promise.all(payloads.slice(i, i + 50).map(([kind, p]) => gw.publishAsync(`ioc/v1/${GW}/${kind}`, p, { qos: 1 })))]);
+    if ((i + 50) % 1000 === 0) console.log(`# ${i + 50} payloads published`);
   }
   let missing = 0;
   const rejected = await until(async () => {
@@ -154,6 +160,7 @@ test('hostile MQTT and HTTP input: refused and counted, nothing stored, no crash
   // 2. Sockets without a certificate, or not speaking TLS at all, writing garbage.
   const garbage = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 4096 }), { numRuns: RAW_CONNECTIONS, seed: SEED + 1 });
   const refusedBefore = metricSum(await metrics(), 'ioc_hub_broker_refused_total');
+  const lingered: string[] = [];
   for (let i = 0; i < garbage.length; i += 25) {
     await Promise.all(
       garbage.slice(i, i + 25).map(
@@ -163,14 +170,21 @@ test('hostile MQTT and HTTP input: refused and counted, nothing stored, no crash
             const sock = plain
               ? netConnect({ host: '127.0.0.1', port: Number(ready.mqttPort) }, () => sock.write(bytes))
               : tlsConnect({ host: '127.0.0.1', port: Number(ready.mqttPort), ca, servername: 'localhost' }, () => sock.write(bytes));
-            sock.setTimeout(10_000, () => sock.destroy());
+            // The hub closes every one of these by itself within its CONNECT timeout (2 s here).
+            sock.setTimeout(8_000, () => {
+              lingered.push(`${plain ? 'tcp' : 'tls'}:${Buffer.from(bytes.slice(0, 8)).toString('hex')}`);
+              sock.destroy();
+            });
             sock.on('error', () => undefined);
+            // Read what the hub answers (a TLS alert): a paused socket would never see its close.
+            sock.resume();
             sock.on('close', () => resolve());
           }),
       ),
     );
   }
   const refused = metricSum(await metrics(), 'ioc_hub_broker_refused_total') - refusedBefore;
+  assert.deepEqual(lingered.slice(0, 10), [], `${lingered.length} sockets were still open after 8 s`);
   assert.ok(refused >= RAW_CONNECTIONS * 0.95, `connections without a valid certificate are refused and counted (${refused} of ${RAW_CONNECTIONS})`);
 
   // 3. HTTP: a session (for CSRF), forged credentials, hostile paths, queries and bodies.

@@ -41,9 +41,12 @@ function hostName(header: string): string {
 export function buildApi(deps: ApiDeps): ApiInstance {
   const app = Fastify({
     // HTTPS unless http.tls is false (loopback only); the type stays the plain server's (same API).
-    ...((deps.https ? { https: deps.https } : {}) as object),
+    // A TLS handshake that stalls (a slow or hostile client) is dropped after 10 s, not Node's 120 s.
+    ...((deps.https ? { https: { handshakeTimeout: 10_000, ...deps.https } } : {}) as object),
     logger: false,
     bodyLimit: MAX_BODY_BYTES,
+    // A request must arrive whole within 30 s (slow-loris); answers here are small and quick.
+    requestTimeout: 30_000,
     // A bare JSON 'null' or deep nesting is refused by the schemas; prototype keys never reach them.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
