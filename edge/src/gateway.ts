@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, metricDef, type DeviceProfile, type Logger, type Reading } from '@ioc/shared';
+import { acquireDirLock, ConfigError, metricDef, type DeviceProfile, type DirLock, type Logger, type Reading } from '@ioc/shared';
 import type { EdgeConfig, DeviceConfig } from './config/schema.js';
 import { loadProfiles } from './config/profiles.js';
 import { driverFactories } from './drivers/index.js';
@@ -86,6 +86,8 @@ export class Gateway {
   private readonly log: Logger;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly writer: OutboxGroupWriter;
+  /** This gateway's hold on its data directory (one instance per outbox), released by stop(). */
+  private readonly lock: DirLock;
   /** writePolls / writeGroups: polls per outbox transaction (per fsync with FULL). */
   private readonly counters = { readings: 0, appendErrors: 0, writeGroups: 0, writePolls: 0 };
 
@@ -97,32 +99,45 @@ export class Gateway {
     const profiles = loadProfiles(config.profilesDir);
     const devices = resolveDevices(config, profiles);
     mkdirSync(config.gateway.dataDir, { recursive: true });
-    this.outbox = Outbox.open({
-      path: outboxPath(config),
-      synchronous: config.outbox.synchronous,
-      maxRows: config.outbox.maxRows,
-      maxBytes: config.outbox.maxBytes,
-      maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
-      // Drops and a cap held only by alerting rows are logged, not only counted.
-      logger: this.log.child({ part: 'outbox' }),
-    });
-    this.writer = new OutboxGroupWriter(this.outbox, {
-      onCommit: (_range, polls) => {
-        this.counters.writeGroups++;
-        this.counters.writePolls += polls;
-        this.uplink.notify();
-      },
-    });
-    this.uplink = new Uplink({
-      gatewayId: config.gateway.id,
-      config: config.uplink,
-      outbox: this.outbox,
-      logger: this.log.child({ part: 'uplink' }),
-      version: VERSION,
-      drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
-    });
-    for (const { device, profile } of devices) {
-      if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
+    // Before the outbox is opened: a second gateway on this folder is refused having touched nothing.
+    this.lock = acquireDirLock(config.gateway.dataDir, 'ioc-edge');
+    try {
+      this.outbox = Outbox.open({
+        path: outboxPath(config),
+        synchronous: config.outbox.synchronous,
+        maxRows: config.outbox.maxRows,
+        maxBytes: config.outbox.maxBytes,
+        maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
+        // Drops and a cap held only by alerting rows are logged, not only counted.
+        logger: this.log.child({ part: 'outbox' }),
+      });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+    try {
+      this.writer = new OutboxGroupWriter(this.outbox, {
+        onCommit: (_range, polls) => {
+          this.counters.writeGroups++;
+          this.counters.writePolls += polls;
+          this.uplink.notify();
+        },
+      });
+      this.uplink = new Uplink({
+        gatewayId: config.gateway.id,
+        config: config.uplink,
+        outbox: this.outbox,
+        logger: this.log.child({ part: 'uplink' }),
+        version: VERSION,
+        drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
+      });
+      for (const { device, profile } of devices) {
+        if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
+      }
+    } catch (err) {
+      this.outbox.close();
+      this.lock.release();
+      throw err;
     }
   }
 
@@ -230,6 +245,7 @@ export class Gateway {
     await this.uplink.stop();
     this.writeStatusFile();
     this.outbox.close();
+    this.lock.release();
   }
 
   status() {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
+import { acquireDirLock, createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
 import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
 import { startApi, type RunningApi } from './api/server.js';
@@ -64,7 +64,7 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'db'] as const;
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'db', 'lock'] as const;
 
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
@@ -77,24 +77,31 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   const startedAt = Date.now();
   const registry = buildRegistry(cfg.registry);
   const dataDir = cfg.hub.dataDir;
+  // One hub per data directory, before anything in it is written (see shared/src/dir-lock.ts).
+  const lock = acquireDirLock(dataDir, 'ioc-hub');
 
   let pki: PkiPaths | null = null;
   let pkiDir: string | null = null;
   let tls: { ca: Buffer; cert: Buffer; key: Buffer };
-  if (cfg.mqtt.tls) {
-    tls = { ca: readFileSync(cfg.mqtt.tls.ca), cert: readFileSync(cfg.mqtt.tls.cert), key: readFileSync(cfg.mqtt.tls.key) };
-  } else {
-    pkiDir = join(dataDir, 'pki');
-    pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys()] });
-    tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
-    logger.info(
-      { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
-      'demo PKI in use (no mqtt.tls configured): copy ca.crt and clients/{gateway}.crt/.key to each gateway',
-    );
+  try {
+    if (cfg.mqtt.tls) {
+      tls = { ca: readFileSync(cfg.mqtt.tls.ca), cert: readFileSync(cfg.mqtt.tls.cert), key: readFileSync(cfg.mqtt.tls.key) };
+    } else {
+      pkiDir = join(dataDir, 'pki');
+      pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys()] });
+      tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
+      logger.info(
+        { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
+        'demo PKI in use (no mqtt.tls configured): copy ca.crt and clients/{gateway}.crt/.key to each gateway',
+      );
+    }
+  } catch (err) {
+    lock.release();
+    throw err;
   }
 
   // How each started part stops; stop() runs them in STOP_ORDER (also after a failed start).
-  const stops: Partial<Record<(typeof STOP_ORDER)[number], () => Promise<void> | void>> = {};
+  const stops: Partial<Record<(typeof STOP_ORDER)[number], () => Promise<void> | void>> = { lock: () => lock.release() };
   const stop = async () => {
     for (const part of STOP_ORDER) {
       const fn = stops[part];

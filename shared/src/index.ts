@@ -6,3 +6,4 @@ export * from './profile.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './tls.js';
+export * from './dir-lock.js';

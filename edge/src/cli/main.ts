@@ -1,7 +1,7 @@
 /** ioc-edge: the field gateway's command line. */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError, createLogger } from '@ioc/shared';
+import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadEdgeConfig } from '../config/load.js';
 import { loadProfiles } from '../config/profiles.js';
 import { Gateway, outboxPath, resolveDevices, statusFilePath } from '../gateway.js';
@@ -28,28 +28,40 @@ program
   .option(...configOption)
   .addHelpText('after', '\nExample:\n  ioc-edge start --config /etc/ioc/edge.yaml')
   .action(async (opts: { config: string }) => {
-    let gateway: Gateway;
     const { config } = (() => { try { return loadEdgeConfig(opts.config); } catch (e) { fail(e); } })();
     const logger = createLogger({ name: 'ioc-edge', level: config.log.level, base: { gw: config.gateway.id } });
-    try {
-      gateway = new Gateway({ config, logger });
-      await gateway.start();
-    } catch (err) {
+    function failedToStart(err: unknown): never {
       if (err instanceof ConfigError) fail(err);
+      if (err instanceof DataDirLockedError) {
+        console.error(`ioc-edge: ${err.message}`);
+        process.exit(1);
+      }
       logger.fatal({ err }, 'gateway failed to start');
       process.exit(1);
     }
+    let gateway: Gateway;
+    try {
+      gateway = new Gateway({ config, logger });
+    } catch (err) {
+      failedToStart(err);
+    }
     let stopping = false;
+    let starting: Promise<void> = Promise.resolve();
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping');
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
+      // A signal while starting: let the start finish, then stop what it started.
+      await starting.catch(() => undefined);
       await gateway.stop();
       logger.info('stopped');
       process.exit(0);
     };
+    // Installed before start() logs "gateway started": a service manager or a script may send
+    // SIGTERM the moment it sees that line, and then it must get the clean stop, not the default
+    // (immediate death) that a handler installed a moment later would leave in place.
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
     // SIGHUP: read the file again and apply its device list; the outbox and the link stay as they are.
@@ -67,6 +79,8 @@ program
         logger.error({ err: (err as Error).message }, 'config reload refused; the running device list is kept');
       });
     });
+    starting = gateway.start();
+    await starting.catch(failedToStart);
   });
 
 program

@@ -1,7 +1,7 @@
 /** ioc-hub: the hub's command line. */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, createLogger } from '@ioc/shared';
+import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
@@ -56,13 +56,13 @@ Examples:
       hub = await startHub(config, { logger, configDir });
     } catch (err) {
       if (err instanceof ConfigError) fail(err);
+      if (err instanceof DataDirLockedError) {
+        console.error(`ioc-hub: ${err.message}`);
+        process.exit(1);
+      }
       logger.fatal({ err }, 'hub failed to start');
       process.exit(1);
     }
-    logger.info(
-      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, dataDir: config.hub.dataDir, version: VERSION },
-      'hub ready',
-    );
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -79,6 +79,11 @@ Examples:
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
+    // After the handlers: whoever waits for this line may send SIGTERM at once.
+    logger.info(
+      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, dataDir: config.hub.dataDir, version: VERSION },
+      'hub ready',
+    );
   });
 
 program
