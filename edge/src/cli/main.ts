@@ -5,7 +5,7 @@ import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadEdgeConfig } from '../config/load.js';
 import { loadProfiles } from '../config/profiles.js';
 import { Gateway, outboxPath, resolveDevices, statusFilePath } from '../gateway.js';
-import { Outbox } from '../outbox/index.js';
+import { OutboxReader } from '../outbox/index.js';
 import { VERSION } from '../version.js';
 import { formatStatus } from './format.js';
 
@@ -99,25 +99,33 @@ program
 
 program
   .command('status')
-  .description('show link state, outbox depth, oldest unsent age, drops and drivers (for a technician at the box)')
+  .description('show link state, outbox depth, oldest unsent age, drops and drivers (for a technician at the box); reads the outbox without changing it')
   .option(...configOption)
   .option('--json', 'print JSON instead of text')
+  .addHelpText('after', '\nExamples:\n  ioc-edge status --config /etc/ioc/edge.yaml\n  ioc-edge status --config /etc/ioc/edge.yaml --json')
   .action((opts: { config: string; json?: boolean }) => {
     let config;
     try { ({ config } = loadEdgeConfig(opts.config)); } catch (e) { fail(e); }
     const file = statusFilePath(config);
     const running = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
-    // The outbox itself is the truth for depth and age, whether or not the gateway runs.
-    const outbox = existsSync(outboxPath(config)) ? Outbox.open({ path: outboxPath(config) }) : null;
-    const stats = outbox?.stats() ?? null;
-    outbox?.close();
+    // The outbox itself is the truth for depth and age, whether or not the gateway runs; read
+    // only, so this command never changes it (see outbox/reader.ts).
+    let stats = null;
+    if (existsSync(outboxPath(config))) {
+      const outbox = (() => { try { return OutboxReader.open(outboxPath(config), { caps: config.outbox }); } catch (e) { fail(e); } })();
+      try {
+        stats = outbox.stats();
+      } finally {
+        outbox.close();
+      }
+    }
     const report = { gateway: config.gateway.id, hub: config.uplink.url, outbox: stats, lastStatus: running };
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatStatus(report));
   });
 
 program
   .command('outbox')
-  .description('show the outbox depth; --export writes every unsent reading to a file for `ioc-hub import`')
+  .description('show the outbox depth; --export writes every unsent reading to a file for `ioc-hub import` (the outbox is only read)')
   .option(...configOption)
   .option('--export <file>', 'write unsent rows (JSON lines) to this file')
   .addHelpText('after', '\nExample (site without a link; carry the file to the hub):\n  ioc-edge outbox --config edge.yaml --export /media/usb/gw-hue-01.jsonl\n  ioc-hub import /media/usb/gw-hue-01.jsonl --config hub.yaml')
@@ -125,7 +133,8 @@ program
     let config;
     try { ({ config } = loadEdgeConfig(opts.config)); } catch (e) { fail(e); }
     if (!existsSync(outboxPath(config))) fail(new Error(`no outbox at ${outboxPath(config)} (has the gateway run with this config?)`));
-    const outbox = Outbox.open({ path: outboxPath(config) });
+    // Read only: exporting never deletes a row (they go when the hub acknowledges them).
+    const outbox = (() => { try { return OutboxReader.open(outboxPath(config), { caps: config.outbox }); } catch (e) { fail(e); } })();
     try {
       const s = outbox.stats();
       console.log(`outbox ${outboxPath(config)}: ${s.depth} unsent reading(s), oldest ${s.oldestUnsentAgeS.toFixed(0)} s, ${s.bytes} bytes, seq ${s.ackedUpTo + 1}..${s.lastSeq}, dropped ${s.dropped}`);
