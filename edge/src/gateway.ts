@@ -10,6 +10,7 @@ import { loadProfiles } from './config/profiles.js';
 import { driverFactories } from './drivers/index.js';
 import type { Driver } from './drivers/types.js';
 import { Outbox, OutboxGroupWriter } from './outbox/index.js';
+import { WriteFailures } from './outbox/write-failures.js';
 import { Uplink } from './uplink/index.js';
 import { VERSION } from './version.js';
 
@@ -88,6 +89,8 @@ export class Gateway {
   private readonly writer: OutboxGroupWriter;
   /** This gateway's hold on its data directory (one instance per outbox), released by stop(). */
   private readonly lock: DirLock;
+  /** Failed outbox writes: counted, reported to the hub in the status, logged without flooding. */
+  private readonly writeFailures: WriteFailures;
   /** writePolls / writeGroups: polls per outbox transaction (per fsync with FULL). */
   private readonly counters = { readings: 0, appendErrors: 0, writeGroups: 0, writePolls: 0 };
 
@@ -116,6 +119,8 @@ export class Gateway {
       throw err;
     }
     try {
+      // The hub hears of a failing disk with the next status, not up to statusIntervalMs later.
+      this.writeFailures = new WriteFailures(this.log.child({ part: 'outbox' }), { now: this.now, onLogged: () => this.uplink.publishStatus() });
       this.writer = new OutboxGroupWriter(this.outbox, {
         onCommit: (_range, polls) => {
           this.counters.writeGroups++;
@@ -130,6 +135,7 @@ export class Gateway {
         logger: this.log.child({ part: 'uplink' }),
         version: VERSION,
         drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
+        outboxWrites: () => this.writeFailures.health(),
       });
       for (const { device, profile } of devices) {
         if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
@@ -149,7 +155,7 @@ export class Gateway {
     const driver = factory(device, profile, {
       logger: driverLog,
       now: this.now,
-      emit: (readings) => this.append(readings, alerting, driverLog),
+      emit: (readings) => this.append(readings, alerting),
     });
     return { driver, key: JSON.stringify([device, profile]) };
   }
@@ -213,15 +219,17 @@ export class Gateway {
    * Writes one poll to the outbox, grouped with the polls of other drivers that arrive in the same
    * event-loop turn; resolves once committed (then the readings survive a crash). Never rejects.
    */
-  private async append(readings: Reading[], alerting: Set<string>, log: Logger): Promise<void> {
+  private async append(readings: Reading[], alerting: Set<string>): Promise<void> {
     if (readings.length === 0) return;
     try {
       await this.writer.write(readings, readings.map((r) => alerting.has(r.metric)));
       this.counters.readings += readings.length;
+      this.writeFailures.succeeded();
     } catch (err) {
-      // A full or failing disk must not kill the drivers; the error is counted and visible in status.
+      // A full or failing disk must not kill the drivers; the loss is counted, sent to the hub in
+      // the status and logged (rate-limited: it fails every poll of every device).
       this.counters.appendErrors++;
-      log.error({ err }, 'outbox write failed; readings of this poll are lost');
+      this.writeFailures.failed(err, readings.length);
     }
   }
 

@@ -21,6 +21,7 @@ import { createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
+import { gatewayProblems } from './health/gateway-problems.js';
 import { openHubDatabase } from './db/database.js';
 import { loadKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -182,7 +183,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       gateways: () =>
         [...registry.gateways.keys()].map((gw) => {
           const st = store.gatewayState(gw);
-          return { gw, online: st?.online ?? false, upTo: store.upTo(gw), outbox: st?.status?.outbox };
+          return { gw, online: st?.online ?? false, upTo: store.upTo(gw), outbox: st?.status?.outbox, problems: gatewayProblems(st?.status) };
         }),
       brokerClients: () => broker.connectedClients(),
       unresolvedAlerts: () => store.alerts.unresolvedByLevel(),

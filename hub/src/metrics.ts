@@ -5,7 +5,16 @@ export interface GatewayGaugeSource {
   gw: string;
   online: boolean;
   upTo: number;
-  outbox?: { depth: number; oldestUnsentAgeS: number; bytes: number; dropped: number } | undefined;
+  outbox?: {
+    depth: number;
+    oldestUnsentAgeS: number;
+    bytes: number;
+    dropped: number;
+    writeFailures?: number | undefined;
+    overCap?: { rows: number; bytes: number } | undefined;
+  } | undefined;
+  /** Current technical problems (health/gateway-problems.ts). */
+  problems?: ReadonlyArray<{ problem: string }>;
 }
 
 export interface StateSources {
@@ -29,6 +38,8 @@ export interface HubMetrics {
   brokerRefused: Counter<'action' | 'reason'>;
   ingestSeconds: Histogram<'kind'>;
   alertEvents: Counter<'rule' | 'kind'>;
+  /** Technical problems raised from gateways' status (outbox writes failing, outbox over its cap). */
+  gatewayProblems: Counter<'gw' | 'problem'>;
   /** Wires the gauges that are read from the hub's state at scrape time. */
   bindState(sources: StateSources): void;
 }
@@ -61,6 +72,12 @@ export function createHubMetrics(): HubMetrics {
       registers,
     }),
     alertEvents: new Counter({ name: 'ioc_hub_alert_events_total', help: 'Alert episode events by rule and kind', labelNames: ['rule', 'kind'], registers }),
+    gatewayProblems: new Counter({
+      name: 'ioc_hub_gateway_problems_total',
+      help: 'Technical problems raised from gateway status: outbox_write_failed (polls lost at the gateway), outbox_over_cap (alerting rows above the cap)',
+      labelNames: ['gw', 'problem'],
+      registers,
+    }),
     bindState(s) {
       sources = s;
     },
@@ -86,6 +103,23 @@ export function createHubMetrics(): HubMetrics {
   perGateway('ioc_hub_gateway_outbox_oldest_unsent_age_seconds', 'Age of the oldest unsent reading (last status)', (g) => g.outbox?.oldestUnsentAgeS);
   perGateway('ioc_hub_gateway_outbox_bytes', 'Outbox size on the gateway (last status)', (g) => g.outbox?.bytes);
   perGateway('ioc_hub_gateway_outbox_dropped', 'Readings the gateway outbox dropped so far (last status)', (g) => g.outbox?.dropped);
+  perGateway(
+    'ioc_hub_gateway_outbox_write_failures',
+    'Polls the gateway could not write to its outbox since it started (disk full or failing): their readings are lost (last status)',
+    (g) => (g.outbox ? g.outbox.writeFailures ?? 0 : undefined),
+  );
+  perGateway('ioc_hub_gateway_outbox_over_cap_rows', 'Rows above outbox.maxRows held by alerting readings that are never dropped (last status)', (g) => (g.outbox ? g.outbox.overCap?.rows ?? 0 : undefined));
+  perGateway('ioc_hub_gateway_outbox_over_cap_bytes', 'Bytes above outbox.maxBytes held by alerting readings that are never dropped (last status)', (g) => (g.outbox ? g.outbox.overCap?.bytes ?? 0 : undefined));
+  new Gauge({
+    name: 'ioc_hub_gateway_problem',
+    help: '1 for each current technical problem of a gateway (outbox_write_failed, outbox_over_cap)',
+    labelNames: ['gw', 'problem'],
+    registers,
+    collect() {
+      this.reset();
+      for (const g of sources?.gateways() ?? []) for (const p of g.problems ?? []) this.set({ gw: g.gw, problem: p.problem }, 1);
+    },
+  });
 
   new Gauge({
     name: 'ioc_hub_broker_clients',

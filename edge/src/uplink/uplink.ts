@@ -13,7 +13,7 @@ import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   MAX_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck,
-  type DriverHealth, type Logger, type Status,
+  type DriverHealth, type Logger, type OutboxHealth, type Status,
 } from '@ioc/shared';
 import type { UplinkConfig } from '../config/schema.js';
 import type { Outbox, OutboxRun } from '../outbox/index.js';
@@ -41,6 +41,8 @@ export interface UplinkOptions {
   logger: Logger;
   version: string;
   drivers: () => DriverHealth[];
+  /** What the outbox cannot know about itself: writes that failed (added to the status's outbox figures). */
+  outboxWrites?: () => Partial<OutboxHealth>;
   now?: () => number;
   /** How often to look for network changes while waiting to reconnect (default 3000 ms). */
   netPollMs?: number;
@@ -76,6 +78,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private readonly log: Logger;
   private readonly version: string;
   private readonly drivers: () => DriverHealth[];
+  private readonly outboxWrites: (() => Partial<OutboxHealth>) | undefined;
   private readonly now: () => number;
   private readonly stopTimeoutMs: number;
   private readonly topics: { telemetry: string; ack: string; status: string; events: string };
@@ -120,6 +123,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.log = opts.logger;
     this.version = opts.version;
     this.drivers = opts.drivers;
+    this.outboxWrites = opts.outboxWrites;
     this.now = opts.now ?? Date.now;
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 3000;
     this.prefix = batchPrefix(this.gw); // validates the id
@@ -210,7 +214,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       link: this.state,
     };
     try {
-      s.outbox = this.outbox.stats();
+      s.outbox = { ...this.outbox.stats(), ...this.outboxWrites?.() };
     } catch (err) {
       this.log.warn({ err }, 'status without outbox stats');
     }

@@ -5,6 +5,7 @@
  */
 import { decodePayload, validateStatus } from '@ioc/shared';
 import type { IngestContext } from '../context.js';
+import { reportGatewayProblems } from '../gateway-problems.js';
 import { decodeRejectReason } from './telemetry.js';
 
 export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): void {
@@ -18,6 +19,8 @@ export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): v
   if (prev?.online !== state.online) {
     ctx.logger.info({ gw, online: state.online, outbox: status.outbox }, state.online ? 'gateway online' : 'gateway offline');
   }
+  // Outbox writes failing, an outbox over its cap: data lost or in danger at the gateway.
+  reportGatewayProblems(ctx, gw, prev?.status ?? null, state.status);
   // Idempotent: the ack is cumulative, so repeating it on every online status is harmless.
   if (status.online) ctx.publishAck(gw, ctx.store.upTo(gw));
   ctx.metrics.ingestSeconds.observe({ kind: 'status' }, Number(process.hrtime.bigint() - started) / 1e9);
