@@ -22,6 +22,7 @@ import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
 import { gatewayProblems } from './health/gateway-problems.js';
+import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
 import { loadKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -65,7 +66,7 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'db', 'lock'] as const;
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'storage', 'db', 'lock'] as const;
 
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
@@ -134,6 +135,13 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     store.markAllOffline();
 
     const metrics = createHubMetrics();
+    // Disk full or failing: health says so (503) instead of "ok" while nothing can be stored.
+    const storage = new StorageHealth({
+      dataDir, minFreeBytes: cfg.hub.minFreeDiskMB * 1024 * 1024, logger: logger.child({ area: 'storage' }),
+      onFailure: (kind) => metrics.storeWriteFailures.inc({ kind }),
+    });
+    storage.start();
+    stops.storage = () => storage.stop();
     const live = new LiveFeed(logger);
     const alerts = new AlertEngine({
       store,
@@ -169,6 +177,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       metrics,
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      storage,
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();
@@ -187,11 +196,12 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
         }),
       brokerClients: () => broker.connectedClients(),
       unresolvedAlerts: () => store.alerts.unresolvedByLevel(),
+      storage: () => storage.state(),
     });
 
     const api: RunningApi = await startApi(
       { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry(), audit, auth, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute },
+        beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();

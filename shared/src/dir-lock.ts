@@ -13,7 +13,7 @@
  * `{program}.lock.holder` names the holder (pid, start time) for the refusal message only; the
  * lock itself is the only thing that decides.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -59,6 +59,8 @@ function readHolder(path: string): LockHolder | null {
 export function acquireDirLock(dir: string, program: string): DirLock {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = lockPath(dir, program);
+  // Owner-only like the rest of the folder (SQLite gives its -journal the same mode).
+  closeSync(openSync(path, 'a', 0o600));
   // timeout 0: refuse at once instead of waiting for the other instance to end.
   const db = new Database(path, { timeout: 0 });
   try {
