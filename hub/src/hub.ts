@@ -24,7 +24,7 @@ import { createHubMetrics, type HubMetrics } from './metrics.js';
 import { gatewayProblems } from './health/gateway-problems.js';
 import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
-import { loadKeyring, type Keyring } from './secrets/keyring.js';
+import { loadHubKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
@@ -118,7 +118,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   };
 
   try {
-    const keyring = loadKeyring({ file: cfg.hub.secretKeyFile ?? join(dataDir, 'secret.key') });
+    const keyring = loadHubKeyring(cfg.hub);
     const db = openHubDatabase(join(dataDir, 'hub.db'));
     stops.db = () => {
       db.close();

@@ -11,7 +11,7 @@ import { startHub } from '../src/hub.js';
 import { WRITE_FAILURE_CURRENT_MS } from '../src/health/gateway-problems.js';
 import { GW, capturingLogger, connectGateway, metricValue, tempDir, testConfig, until } from './helpers.js';
 
-const outbox = (extra: Record<string, unknown> = {}) => ({ depth: 12, oldestUnsentAgeS: 3, bytes: 4000, dropped: 0, lastSeq: 40, ackedUpTo: 28, lastAckTs: null, ...extra });
+const outbox = (extra: Record<string, unknown> = {}) => ({ depth: 12, oldestUnsentAgeS: 3, bytes: 4000, dropped: 0, lastSeq: 40, ackedUpTo: 0, lastAckTs: null, ...extra });
 
 test('write failures and an over-cap outbox in a status: view, metrics, event, one error line each', { timeout: 60_000 }, async (t) => {
   const { dir, cleanup } = tempDir();

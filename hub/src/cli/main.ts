@@ -9,6 +9,7 @@ import { importOutboxExport } from '../import/outbox-export.js';
 import { createAdmission } from '../ingest/admission.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
+import { registerBackupCommands } from './backup-commands.js';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) console.error(`ioc-hub: config error: ${err.message}`);
@@ -25,7 +26,9 @@ const program = new Command('ioc-hub')
     `
 Examples:
   ioc-hub start --config /etc/ioc/hub.yaml
-  ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml`,
+  ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml
+  ioc-hub backup /var/backups/ioc/hub-$(date +%F).db --config /etc/ioc/hub.yaml
+  ioc-hub restore /var/backups/ioc/hub-2025-11-30.db --config /etc/ioc/hub.yaml`,
   );
 
 program
@@ -128,5 +131,7 @@ Examples:
       fail(err);
     }
   });
+
+registerBackupCommands(program, fail);
 
 await program.parseAsync(process.argv);

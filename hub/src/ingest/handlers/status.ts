@@ -6,6 +6,7 @@
 import { decodePayload, validateStatus } from '@ioc/shared';
 import type { IngestContext } from '../context.js';
 import { reportGatewayProblems } from '../gateway-problems.js';
+import { accountHubRollback } from '../rollback.js';
 import { decodeRejectReason } from './telemetry.js';
 
 export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): void {
@@ -21,8 +22,12 @@ export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): v
   }
   // Outbox writes failing, an outbox over its cap: data lost or in danger at the gateway.
   reportGatewayProblems(ctx, gw, prev?.status ?? null, state.status);
-  // Idempotent: the ack is cumulative, so repeating it on every online status is harmless.
-  if (status.online) ctx.publishAck(gw, ctx.store.upTo(gw));
+  // Idempotent: the ack is cumulative, so repeating it on every online status is harmless. A
+  // gateway acknowledged beyond what hub.db holds (restored from a backup) gets the gap accounted first.
+  if (status.online) {
+    const acked = status.outbox?.ackedUpTo;
+    ctx.publishAck(gw, acked !== undefined ? accountHubRollback(ctx, gw, acked) : ctx.store.upTo(gw));
+  }
   ctx.metrics.ingestSeconds.observe({ kind: 'status' }, Number(process.hrtime.bigint() - started) / 1e9);
   ctx.live.publish('status', state);
 }
