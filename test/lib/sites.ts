@@ -38,6 +38,8 @@ export function writeHubConfig(o: SiteOptions): string {
     hub: { dataDir: './hub-data' },
     mqtt: { host: '127.0.0.1', port: o.mqttPort ?? 0 },
     http: { host: '127.0.0.1', port: o.httpPort ?? 0 },
+    // These tests read the API without logging in (loopback only); logins have their own tests.
+    auth: { open: true },
     registry: {
       gateways: [{ id: o.gatewayId, name: `Gateway ${o.gatewayId}`, communeCode: '19816' }],
       devices: o.devices.map((d) => ({
