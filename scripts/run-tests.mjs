@@ -32,8 +32,8 @@ if (!args.includes('--no-typecheck')) {
 const filters = args.filter((a) => !a.startsWith('--'));
 let files = ['shared', 'edge', 'hub', 'test'].flatMap((d) => findTests(join(root, d))).sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
-// Unit tests first in parallel; the slow process-level suites (e2e, chaos) one at a time after.
-const slow = files.filter((f) => f.startsWith('test/e2e/') || f.startsWith('test/chaos/'));
+// Unit tests first in parallel; the slow process-level suites (e2e, chaos, security fuzz) one at a time after.
+const slow = files.filter((f) => f.startsWith('test/e2e/') || f.startsWith('test/chaos/') || f.startsWith('test/security/'));
 const fast = files.filter((f) => !slow.includes(f));
 const node = [process.execPath, '--conditions=ioc-source', '--import', 'tsx', '--test', '--test-reporter=spec'];
 if (fast.length) run(node[0], [...node.slice(1), '--test-concurrency=2', ...fast]);

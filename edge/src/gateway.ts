@@ -8,6 +8,7 @@ import { acquireDirLock, ConfigError, metricDef, type DeviceProfile, type DirLoc
 import type { EdgeConfig, DeviceConfig } from './config/schema.js';
 import { loadProfiles } from './config/profiles.js';
 import { driverFactories } from './drivers/index.js';
+import { CertRenewer } from './enroll/renew.js';
 import type { Driver } from './drivers/types.js';
 import { Outbox, OutboxGroupWriter } from './outbox/index.js';
 import { WriteFailures } from './outbox/write-failures.js';
@@ -77,6 +78,8 @@ function alertingSet(device: DeviceConfig, profile: DeviceProfile): Set<string> 
 export class Gateway {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
+  /** Renews the client certificate over the link before it expires (./enroll/renew.ts). */
+  readonly renewer: CertRenewer;
   private readonly drivers = new Map<string, RunningDriver>();
   private config: EdgeConfig;
   private readonly now: () => number;
@@ -137,6 +140,7 @@ export class Gateway {
         drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
         outboxWrites: () => this.writeFailures.health(),
       });
+      this.renewer = new CertRenewer({ gatewayId: config.gateway.id, config: config.uplink, uplink: this.uplink, logger: this.log.child({ part: 'cert' }) });
       for (const { device, profile } of devices) {
         if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
       }
@@ -235,7 +239,9 @@ export class Gateway {
 
   async start(): Promise<void> {
     this.started = true;
+    this.renewer.recover();
     this.uplink.start();
+    this.renewer.start();
     await Promise.all([...this.drivers.values()].map((d) => d.driver.start()));
     this.writeStatusFile();
     this.statusTimer = setInterval(() => this.writeStatusFile(), 2000);
@@ -250,6 +256,7 @@ export class Gateway {
     await this.applying;
     await Promise.allSettled([...this.drivers.values()].map((d) => d.driver.stop()));
     this.writer.flush();
+    this.renewer.stop();
     await this.uplink.stop();
     this.writeStatusFile();
     this.outbox.close();

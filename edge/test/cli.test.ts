@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCA, issueCertificate } from '@ioc/shared';
 import { Outbox } from '../src/outbox/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,10 +21,18 @@ function edge(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function site(body: string) {
+function site(body: string, opts: { certs?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-cli-'));
   const file = join(dir, 'edge.yaml');
   writeFileSync(file, body.replaceAll('PROFILES', PROFILES));
+  if (opts.certs) {
+    // check also looks at the certificate files (edge/test/enroll.test.ts names each failure).
+    const ca = createCA();
+    const gw = issueCertificate(ca, { cn: 'gw-cli-01', usage: 'client' });
+    writeFileSync(join(dir, 'ca.crt'), ca.cert);
+    writeFileSync(join(dir, 'gw.crt'), gw.cert);
+    writeFileSync(join(dir, 'gw.key'), gw.key);
+  }
   return { dir, file };
 }
 
@@ -69,8 +78,56 @@ test('a device naming a missing profile or a bad value fails naming the key', ()
   assert.match(missing.err, /cannot read: ENOENT/);
 });
 
+test('mqtt:// (no TLS) is refused by check and start (exit 2, naming uplink.url) unless uplink.insecure: true says so', () => {
+  const plain = GOOD.replace('mqtts://localhost:8883"', 'mqtt://localhost:1883"');
+  const { dir, file } = site(plain);
+  try {
+    for (const cmd of ['check', 'start']) {
+      const r = edge(cmd, '--config', file);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /config error: .*edge\.yaml: uplink\.url: mqtt:\/\/ has no TLS.*uplink\.insecure: true/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const lab = site(plain.replace('uplink: { url', 'uplink: { insecure: true, url'), { certs: true });
+  try {
+    const r = edge('check', '--config', lab.file);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /OK — gateway gw-cli-01.*hub mqtt:\/\/localhost:1883/);
+  } finally {
+    rmSync(lab.dir, { recursive: true, force: true });
+  }
+});
+
+test('uplink limits that contradict each other are refused at start, naming the key', () => {
+  const cases: Array<[string, RegExp]> = [
+    [GOOD.replace('uplink: { url', 'uplink: { maxPayloadBytes: 16384, url'), /uplink\.batchSize: 500 readings cannot fit in uplink\.maxPayloadBytes \(16384 bytes.*at most \d+/],
+    [GOOD.replace('uplink: { url', 'uplink: { batchSize: 5000, maxPayloadBytes: 65536, url'), /uplink\.batchSize: 5000 readings cannot fit/],
+    [GOOD.replace('uplink: { url', 'uplink: { maxPayloadBytes: 1024, url'), /uplink\.maxPayloadBytes: must be >= 4096/],
+    [GOOD.replace('uplink: { url', 'uplink: { backoff: { initialMs: 5000, maxMs: 1000 }, url'), /uplink\.backoff\.initialMs: 5000 is above uplink\.backoff\.maxMs \(1000\)/],
+  ];
+  for (const [body, re] of cases) {
+    const { dir, file } = site(body);
+    try {
+      const r = edge('check', '--config', file);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, re);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const fits = site(GOOD.replace('uplink: { url', 'uplink: { batchSize: 100, maxPayloadBytes: 16384, url'), { certs: true });
+  try {
+    const r = edge('check', '--config', fits.file);
+    assert.equal(r.code, 0, r.err);
+  } finally {
+    rmSync(fits.dir, { recursive: true, force: true });
+  }
+});
+
 test('check accepts a good config; status and outbox --export read the outbox of a stopped gateway', () => {
-  const { dir, file } = site(GOOD);
+  const { dir, file } = site(GOOD, { certs: true });
   try {
     const ok = edge('check', '--config', file);
     assert.equal(ok.code, 0, ok.err);

@@ -114,7 +114,7 @@ test('readRun returns rows in seq order, byte-identical to the appended readings
   assert.equal(ob.readRun(4, 10), null);
 });
 
-test('readRun stops at the limit, at maxSeq, at a char budget and at gaps left by dropped rows', (t) => {
+test('readRun stops at the limit, at maxSeq, at a byte budget and at gaps left by dropped rows', (t) => {
   // maxRows 200: a cap drop brings the outbox down to 99% (198 rows).
   const ob = open(t, tmp(t), { maxRows: 200 });
   const alerting = Array.from({ length: 200 }, (_, i) => i >= 2 && i < 10); // seqs 3..10 alerting
@@ -131,8 +131,11 @@ test('readRun stops at the limit, at maxSeq, at a char budget and at gaps left b
   assert.equal(afterGap?.last, 16, 'limit');
   assert.equal(ob.readRun(10, 100, 15)?.last, 15, 'maxSeq');
   assert.equal(ob.readRun(15, 100, 15), null, 'nothing above afterSeq and at or below maxSeq');
-  const oneBody = JSON.stringify(reading(12)).length;
-  assert.equal(ob.readRun(11, 100, undefined, oneBody * 2 + 1)?.last, 13, 'char budget');
+  // Bytes of a body and its separator (the same for seqs 12..20).
+  const oneBody = JSON.stringify(reading(12)).length + 1;
+  assert.equal(ob.readRun(11, 100, undefined, oneBody * 2)?.last, 13, 'byte budget: exactly two bodies');
+  assert.equal(ob.readRun(11, 100, undefined, oneBody * 2 - 1)?.last, 12, 'one byte short of two');
+  assert.equal(ob.readRun(11, 100, undefined, oneBody * 40)?.last, 51, 'beyond the first read of 16 rows');
   assert.equal(ob.readRun(11, 100, undefined, 1)?.last, 12, 'at least one row');
   // Runs longer than the first read (16 rows): the whole run up to the limit, in order.
   const long = ob.readRun(11, 100);
@@ -140,6 +143,17 @@ test('readRun stops at the limit, at maxSeq, at a char budget and at gaps left b
   assert.deepEqual(long?.bodies, readings(12, 100).map((r) => JSON.stringify(r)));
   assert.equal(ob.readRun(11, 17)?.last, 28, 'a limit just past the first read');
   assert.equal(ob.readRun(180, 500)?.last, 201, 'the end of the outbox');
+});
+
+test('readRun counts UTF-8 bytes, not characters: a multi-byte unit makes a body larger on the wire', (t) => {
+  const ob = open(t, tmp(t));
+  const hot = (i: number): Reading => ({ dev: 'fd-1', metric: 'temperature', value: 20 + i, unit: '°C', ts: 1_700_000_000_000 + i, q: 'good' });
+  ob.append(Array.from({ length: 10 }, (_, i) => hot(i)));
+  const body = JSON.stringify(hot(0));
+  const bytes = Buffer.byteLength(body) + 1;
+  assert.equal(bytes, body.length + 2, '° is two bytes in UTF-8');
+  assert.equal(ob.readRun(0, 100, undefined, bytes * 4)?.last, 4);
+  assert.equal(ob.readRun(0, 100, undefined, (body.length + 1) * 4)?.last, 3, 'a character budget would have let a fourth body through');
 });
 
 test('readRun around gaps at and past its first read of 16 rows', (t) => {

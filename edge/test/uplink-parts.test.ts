@@ -4,7 +4,9 @@ import { validateGatewayEvent, validateStatus, validateTelemetryBatch, batchSeqC
 import { Backoff } from '../src/uplink/backoff.js';
 import { Lanes, SentRanges, type ReadRun } from '../src/uplink/lanes.js';
 import { NetWatch, networkSignature } from '../src/uplink/netwatch.js';
-import { LWT_PAYLOAD, batchPrefix, droppedPayload, telemetryPayload } from '../src/uplink/payload.js';
+import {
+  BATCH_ENVELOPE_BYTES, LWT_PAYLOAD, MIN_READING_BYTES, batchPrefix, droppedPayload, fitDropped, statusPayload, telemetryPayload,
+} from '../src/uplink/payload.js';
 
 test('backoff: full jitter between initialMs and a doubling cap, never above maxMs, reset on success', () => {
   const lo = new Backoff(100, 1000, () => 0);
@@ -49,6 +51,36 @@ test('payloads: concatenated batch is a valid TelemetryBatch; drop notice and LW
   assert.ok(validateStatus(lwt));
   assert.equal(lwt.online, false);
   assert.throws(() => batchPrefix('GW"x'), /invalid gateway id/);
+  const withLast = JSON.parse(telemetryPayload(batchPrefix('gw-hue-01'), 7, 9, 'live', bodies, 12));
+  assert.ok(validateTelemetryBatch(withLast), validateTelemetryBatch.lastError());
+  assert.equal(withLast.lastSeq, 12);
+});
+
+test('payload sizes: the batch envelope bound holds for the longest id and seqs; drop notices and statuses are cut to a byte limit', () => {
+  const longest = telemetryPayload(batchPrefix('z'.repeat(64)), 2 ** 53 - 1, 2 ** 53 - 1, 'backlog', [], 2 ** 53 - 1);
+  assert.equal(longest.length, BATCH_ENVELOPE_BYTES);
+  // Every string at its shortest, the shortest value and ts: no schema-valid reading is smaller.
+  assert.equal(JSON.stringify({ dev: 'a', metric: 'b', value: 0, unit: '', ts: 0, q: 'bad' }).length + 1, MIN_READING_BYTES);
+
+  const ranges: Array<[number, number]> = Array.from({ length: 1000 }, (_, i) => [2 * i + 1, 2 * i + 1]);
+  const parts = fitDropped({ ranges, count: 1000, reason: 'outbox_full', ts: 5 }, 4096);
+  assert.ok(parts.length > 1);
+  const events = parts.map((p) => JSON.parse(p));
+  for (const [i, p] of parts.entries()) {
+    assert.ok(Buffer.byteLength(p) <= 4096, `part ${i}: ${Buffer.byteLength(p)} bytes`);
+    assert.ok(validateGatewayEvent(events[i]), validateGatewayEvent.lastError());
+  }
+  assert.deepEqual(events.flatMap((e) => e.ranges), ranges, 'every range once, in order');
+  assert.equal(events.reduce((n, e) => n + e.count, 0), 1000, 'counts follow the ranges');
+  assert.deepEqual(fitDropped({ ranges: [[1, 9]], count: 9, reason: 'r', ts: 1 }, 10).length, 1, 'one range is never split further');
+
+  const drivers = Array.from({ length: 200 }, (_, i) => ({ dev: `dev-${i}`, driver: 'modbus', state: 'error' as const, lastError: 'connect ECONNREFUSED 192.0.2.10:502' }));
+  const status = { v: 1 as const, online: true, outbox: { depth: 1, oldestUnsentAgeS: 0, bytes: 1, dropped: 0, lastSeq: 9, ackedUpTo: 8, lastAckTs: null }, drivers };
+  assert.deepEqual(JSON.parse(statusPayload(status)).drivers.length, 200, 'no limit: all of it');
+  const cut = JSON.parse(statusPayload(status, 4096));
+  assert.equal(cut.drivers, undefined, 'over the limit: the driver list is left out');
+  assert.deepEqual(cut.outbox, status.outbox, 'the outbox health stays');
+  assert.ok(validateStatus(cut));
 });
 
 /** An in-memory outbox stand-in: rows 1..lastSeq minus `gaps`. */

@@ -192,7 +192,7 @@ class Relay {
   }
 }
 
-function config(port: number, over: Partial<UplinkConfig> = {}): UplinkConfig {
+function config(port: number, over: Partial<UplinkConfig> = {}): Omit<UplinkConfig, 'renewBefore'> {
   const c = pki.client(GW);
   return {
     url: `mqtts://localhost:${port}`, ca: pki.caCert, cert: c.cert, key: c.key, protocolVersion: 4,

@@ -2,28 +2,32 @@
  * The hub in one process: embedded MQTT broker (aedes, mutual TLS) → ingest → SQLite store →
  * alert engine → HTTP API. `startHub` wires the parts and returns a handle to close them.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDirLock, createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
 import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
+import { apiTls } from './api/https.js';
 import { startApi, type RunningApi } from './api/server.js';
 import { SqliteAuditLog } from './audit/sqlite.js';
 import type { AuditLog } from './audit/types.js';
 import { SqlitePeopleStore } from './auth/people-store.js';
 import { AuthService } from './auth/service.js';
+import { announceGatewayConfig } from './broker/gateway-config.js';
 import { InProcessBus } from './broker/in-process-bus.js';
 import { startBroker, type EmbeddedBroker } from './broker/server.js';
 import { resolveHubConfig } from './config/load.js';
 import { buildRegistry } from './config/registry.js';
 import type { HubConfig, ResolvedHubConfig } from './config/schema.js';
-import { createAdmission } from './ingest/admission.js';
+import { clockWindow, createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
 import { gatewayProblems } from './health/gateway-problems.js';
 import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
+import { openEnrolment, type EnrolmentService } from './enrol/index.js';
 import { loadHubKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
@@ -33,8 +37,11 @@ export interface Hub {
   /** Ports actually bound (config may ask for 0). */
   mqttPort: number;
   httpPort: number;
-  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080/api/v1 */
+  /** Base URL of the HTTP API, e.g. https://127.0.0.1:8080/api/v1 (http:// with http.tls: false). */
   apiUrl: string;
+  /** SHA-256 fingerprint of the hub CA (shown with enrolment tokens, pinned by `ioc-edge enroll`). */
+  caFingerprint: string;
+  enrolment: EnrolmentService;
   /** The demo PKI's files (null when mqtt.tls names the certificate files). */
   pki: PkiPaths | null;
   pkiDir: string | null;
@@ -66,7 +73,25 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'store', 'storage', 'db', 'lock'] as const;
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'enrol', 'store', 'storage', 'db', 'lock'] as const;
+
+/**
+ * Each start is audited with a digest of the configuration it runs, and the configuration itself
+ * when it differs from the previous start's (config files carry no secrets: TLS keys are paths).
+ */
+function recordStart(audit: AuditLog, cfg: ResolvedHubConfig, keySource: string): void {
+  const configSha256 = createHash('sha256').update(JSON.stringify(cfg)).digest('hex');
+  const [prev] = audit.list({ action: 'hub.started', limit: 1 });
+  const prevSha = (prev?.after as { configSha256?: string } | null)?.configSha256;
+  const changed = prevSha !== undefined && prevSha !== configSha256;
+  audit.append({
+    actor: 'system',
+    action: 'hub.started',
+    summary: `ioc-hub ${VERSION}${changed ? ': configuration changed since the last start' : ''}`,
+    ...(changed ? { before: { configSha256: prevSha } } : {}),
+    after: { configSha256, keySource, ...(changed || prev === undefined ? { config: cfg } : {}) },
+  });
+}
 
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
@@ -94,7 +119,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
       logger.info(
         { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
-        'demo PKI in use (no mqtt.tls configured): copy ca.crt and clients/{gateway}.crt/.key to each gateway',
+        'demo PKI in use (no mqtt.tls configured): enrol gateways with `ioc-hub gateway token`, or copy ca.crt and clients/{gateway}.crt/.key to them',
       );
     }
   } catch (err) {
@@ -123,14 +148,20 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     stops.db = () => {
       db.close();
     };
-    const store = openSqliteStore({ db, admit: createAdmission(registry) });
+    const store = openSqliteStore({ db, admit: createAdmission(registry, clockWindow(cfg.ingest)), maxClockSkewMs: cfg.ingest.maxClockSkewMs });
     stops.store = () => store.close();
     const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
     const auth = cfg.auth.open
       ? null
       : new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, settings: cfg.auth });
     if (!auth) logger.warn({ httpHost: cfg.http.host }, 'auth.open: the API answers without login, to anyone on this machine (development and tests only)');
-    audit.append({ actor: 'system', action: 'hub.started', summary: `ioc-hub ${VERSION}`, after: { http: `${cfg.http.host}:${cfg.http.port}`, mqtt: `${cfg.mqtt.host}:${cfg.mqtt.port}`, authOpen: cfg.auth.open, keySource: keyring.source } });
+    recordStart(audit, cfg, keyring.source);
+    const enrolment = openEnrolment({
+      db, audit, registry, config: cfg.enrolment, logger: logger.child({ area: 'enrol' }),
+      caCertFile: cfg.mqtt.tls ? cfg.mqtt.tls.ca : pki!.caCert,
+      caKeyFile: cfg.mqtt.tls ? cfg.mqtt.tls.caKey : pki!.caKey,
+    });
+    stops.enrol = () => enrolment.close();
     // The embedded broker has no client yet: any online flag in the database is stale.
     store.markAllOffline();
 
@@ -147,6 +178,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       store,
       registry,
       rules: [floodLevelRule({ hysteresisM: cfg.alerts.hysteresisM })],
+      maxFutureSkewMs: cfg.ingest.maxClockSkewMs,
       logger: logger.child({ area: 'alerts' }),
     });
     alerts.on('change', (c) => {
@@ -160,7 +192,11 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       port: cfg.mqtt.port,
       tls,
       isGateway: (id) => registry.gateways.has(id),
+      isRevoked: enrolment.isRevoked,
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      maxConnections: cfg.mqtt.maxConnections,
+      connectTimeoutMs: cfg.mqtt.connectTimeoutMs,
+      rateLimit: cfg.mqtt.rateLimit,
       logger: logger.child({ area: 'broker' }),
       metrics,
     });
@@ -168,6 +204,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
 
     const bus = new InProcessBus(broker.aedes, logger);
     stops.bus = () => bus.close();
+    await announceGatewayConfig(bus, registry.gateways.keys(), { maxPayloadBytes: cfg.mqtt.maxPayloadBytes });
     const ingest = await startIngest({
       bus,
       store,
@@ -181,6 +218,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();
+    await enrolment.attach(broker, bus);
     // A gateway that (re)subscribes to its ack topic learns the hub's high-water mark at once.
     broker.aedes.on('subscribe', (subs, client) => {
       if (!client || !registry.gateways.has(client.id)) return;
@@ -199,9 +237,11 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       storage: () => storage.state(),
     });
 
+    const https = apiTls(cfg.http, tls);
     const api: RunningApi = await startApi(
       { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute },
+        beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
+        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}) },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();
@@ -210,7 +250,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     return {
       mqttPort: broker.port,
       httpPort: api.port,
-      apiUrl: `http://${urlHost(cfg.http.host)}:${api.port}/api/v1`,
+      apiUrl: `${https ? 'https' : 'http'}://${urlHost(cfg.http.host)}:${api.port}/api/v1`,
+      caFingerprint: enrolment.service.caFingerprint,
+      enrolment: enrolment.service,
       pki,
       pkiDir,
       store,

@@ -15,6 +15,6 @@ export { createHubMetrics, type HubMetrics } from './metrics.js';
 export type { Bus, BusHandler, PublishOptions } from './broker/bus.js';
 export { InProcessBus } from './broker/in-process-bus.js';
 export { checkConnect, checkPublish, checkSubscribe } from './broker/acl.js';
-export { createAdmission } from './ingest/admission.js';
+export { createAdmission, clockWindow, type ClockWindow } from './ingest/admission.js';
 export { importOutboxExport, type ImportSummary, type ImportOptions } from './import/outbox-export.js';
 export { buildApi, startApi, API_PREFIX } from './api/server.js';

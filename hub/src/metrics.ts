@@ -33,12 +33,16 @@ export interface HubMetrics {
   quarantined: Counter<'gw' | 'cause'>;
   /** Readings a gateway sent as good with a value outside the metric's plausible range: stored as q bad, out_of_range. */
   outOfRange: Counter<'gw' | 'metric'>;
+  /** Readings whose ts was outside the hub's clock window: stored as q bad, clock_skew. */
+  clockSkew: Counter<'gw'>;
   /** Seqs the gateways reported as deleted unsent. */
   droppedReported: Counter<'gw'>;
   /** Inbound messages refused, by reason (malformed_json, schema, seq_mismatch, gw_mismatch, oversize, …). */
   rejected: Counter<'reason'>;
-  /** Broker-level refusals: connect, publish, subscribe. */
+  /** Broker-level refusals: connect, packet (fixed header), publish, subscribe. */
   brokerRefused: Counter<'action' | 'reason'>;
+  /** Publishes delayed because their gateway was over its message rate cap (nothing dropped). */
+  rateLimited: Counter<'gw'>;
   ingestSeconds: Histogram<'kind'>;
   alertEvents: Counter<'rule' | 'kind'>;
   /** Writes to hub.db the storage refused (disk full, I/O error, read-only, corrupt). */
@@ -66,9 +70,21 @@ export function createHubMetrics(): HubMetrics {
       labelNames: ['gw', 'metric'],
       registers,
     }),
+    clockSkew: new Counter({
+      name: 'ioc_hub_readings_clock_skew_total',
+      help: "Readings dated outside the hub's window around its clock (ingest.maxClockSkewMs, ingest.maxReadingAgeDays): stored as q bad, reason clock_skew, never latest, never evaluated",
+      labelNames: ['gw'],
+      registers,
+    }),
     droppedReported: new Counter({ name: 'ioc_hub_readings_dropped_total', help: 'Seqs a gateway reported as deleted unsent (outbox full or too old)', labelNames: ['gw'], registers }),
     rejected: new Counter({ name: 'ioc_hub_rejected_total', help: 'Inbound messages refused, by reason', labelNames: ['reason'], registers }),
-    brokerRefused: new Counter({ name: 'ioc_hub_broker_refused_total', help: 'Broker refusals (connect, publish, subscribe) by reason', labelNames: ['action', 'reason'], registers }),
+    brokerRefused: new Counter({ name: 'ioc_hub_broker_refused_total', help: 'Broker refusals (connect, packet, publish, subscribe) by reason', labelNames: ['action', 'reason'], registers }),
+    rateLimited: new Counter({
+      name: 'ioc_hub_broker_rate_limited_total',
+      help: "Publishes delayed because the gateway was over its message rate cap (mqtt.rateLimit); delayed, not dropped",
+      labelNames: ['gw'],
+      registers,
+    }),
     ingestSeconds: new Histogram({
       name: 'ioc_hub_ingest_batch_seconds',
       help: 'Time from receiving a message to its durable write and ack, by message kind',

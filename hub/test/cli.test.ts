@@ -172,4 +172,9 @@ test('import: rows, batches and dropped notices from an export file, de-duplicat
   assert.equal(code, 0);
   const out = p.lines.map((l) => l.raw).join('\n');
   assert.match(out, /6 readings — 0 stored, 6 duplicates, 0 quarantined, 0 reported dropped, 0 invalid line\(s\); hub upTo 8/);
+  // Each import is in the audit log: who brought which data in by hand.
+  p = run(['audit', 'list', '--action', 'data.imported', '--config', config]);
+  await p.exit;
+  const audit = p.lines.map((l) => l.raw).join('\n');
+  assert.equal(audit.match(/data\.imported gateway:gw-test-01/g)?.length, 2, audit);
 });

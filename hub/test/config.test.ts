@@ -42,7 +42,11 @@ test('the example hub.yaml loads; defaults are filled and paths resolved against
 
 test('defaults of a minimal file', () => {
   const { config } = parseHubConfig(minimal, '/etc/ioc');
-  assert.deepEqual(config.mqtt, { host: '0.0.0.0', port: 8883, serverNames: ['localhost', '127.0.0.1'], maxPayloadBytes: MAX_PAYLOAD_BYTES });
+  assert.deepEqual(config.mqtt, {
+    host: '0.0.0.0', port: 8883, serverNames: ['localhost', '127.0.0.1'], maxPayloadBytes: MAX_PAYLOAD_BYTES,
+    maxConnections: 1000, connectTimeoutMs: 10_000, rateLimit: { messagesPerS: 5000, burst: 20_000 },
+  });
+  assert.deepEqual(config.ingest, { maxClockSkewMs: 600_000, maxReadingAgeDays: 30 });
   assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [] });
   assert.equal(config.auth.open, false, 'logins are on unless a file turns them off');
   assert.equal(config.hub.dataDir, '/etc/ioc/data');

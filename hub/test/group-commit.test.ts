@@ -38,8 +38,11 @@ function setup(t: { after(fn: () => void): void }) {
   const ctx = createIngestContext({
     bus, store, registry: buildRegistry(cfg.registry), alerts, live, metrics: createHubMetrics(), logger: silentLogger(), maxPayloadBytes: 256 * 1024,
   });
-  const send = (first: number, n: number) =>
-    dispatch(ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(JSON.stringify(batch(GW, first, Array.from({ length: n }, (_, i) => wl(1, T0 + (first + i) * 1000))))));
+  const send = (first: number, n: number, lastSeq?: number) =>
+    dispatch(ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(JSON.stringify({
+      ...batch(GW, first, Array.from({ length: n }, (_, i) => wl(1, T0 + (first + i) * 1000))),
+      ...(lastSeq === undefined ? {} : { lastSeq }),
+    })));
   return { store, ctx, acks, groups, evaluated, send };
 }
 
@@ -57,8 +60,9 @@ test('group commit: batches of one turn are written in one transaction; rules ru
   assert.deepEqual(acks.map(([, a]) => a), [{ upTo: 5 }]);
   assert.deepEqual([store.gatewayStats(GW).stored, store.gatewayStats(GW).duplicates], [5, 3]);
 
-  // Another kind of message flushes the queue first (arrival order is kept).
-  send(6, 1);
+  // Another kind of message flushes the queue first (arrival order is kept). (The batch shows the
+  // gateway's lastSeq 7, so that the drop of 7 is not above what it has shown.)
+  send(6, 1, 7);
   dispatch(ctx, `ioc/v1/${GW}/events`, Buffer.from(JSON.stringify({ v: 1, kind: 'dropped', ts: T0, ranges: [[6, 7]], reason: 'cap', count: 2 })));
   assert.equal(store.gatewayStats(GW).stored, 6, 'seq 6 was stored before the dropped event accounted 6..7');
   assert.equal(store.upTo(GW), 7);

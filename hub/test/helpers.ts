@@ -12,7 +12,7 @@ import type { Bus } from '../src/broker/bus.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
 import type { HubConfig } from '../src/config/schema.js';
-import { createAdmission } from '../src/ingest/admission.js';
+import { clockWindow, createAdmission } from '../src/ingest/admission.js';
 import { createIngestContext, dispatch } from '../src/ingest/index.js';
 import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
@@ -37,7 +37,8 @@ export function testConfig(dataDir: string, extra: Partial<HubConfig> = {}): Hub
   return {
     hub: { dataDir },
     mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
+    // Plain HTTP on loopback: these tests fetch without the hub CA (test/enrol*.test.ts use HTTPS).
+    http: { host: '127.0.0.1', port: 0, tls: false },
     // The data-path tests read the API without logging in; test/auth*.test.ts cover logins.
     auth: { open: true },
     registry: {
@@ -169,9 +170,11 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
 export function ingestRig(t: TestLike, opts: { rule?: AlertRule; now?: () => number } = {}) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const registry = buildRegistry(resolveHubConfig(testConfig(dir), dir).registry);
+  const resolved = resolveHubConfig(testConfig(dir), dir);
+  const registry = buildRegistry(resolved.registry);
   const path = join(dir, 'hub.db');
-  const store = openSqliteStore({ path, admit: createAdmission(registry) });
+  // As hub.ts wires it: the clock window of hub.yaml's ingest defaults, on the rig's clock.
+  const store = openSqliteStore({ path, admit: createAdmission(registry, clockWindow(resolved.ingest, opts.now)), maxClockSkewMs: resolved.ingest.maxClockSkewMs });
   t.after(() => store.close());
   // A second connection sees only what is committed.
   const reader = new Database(path, { readonly: true });

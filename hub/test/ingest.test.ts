@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createLogger, issueCertificate } from '@ioc/shared';
+import { createCA, createLogger, issueCertificate } from '@ioc/shared';
 import { startHub, type Hub } from '../src/hub.js';
 import {
   GW, GW2, KIM_LONG, batch, closed, collect, connectGateway, metricValue, silentLogger, tempDir, testConfig, until, wl,
@@ -193,17 +193,74 @@ test('ACL: CN ≠ clientId, unregistered gateway and no certificate are refused 
   await until(async () => (await metric('ioc_hub_broker_refused_total', { action: 'connect', reason: 'tls' })) >= 1, 'the TLS refusal to be counted');
 });
 
-test("ACL: publishing to another gateway's topic or to a hub topic closes the connection; foreign subscriptions fail", async () => {
-  const before = (await api(`/api/v1/gateways/${GW}`)).body.gateway.stored;
+test('TLS: a certificate from another CA, and an expired one from ours, are refused in the handshake, counted', async () => {
+  const pki = hub.pki!;
+  const tlsRefusals = () => metric('ioc_hub_broker_refused_total', { action: 'connect', reason: 'tls' });
+  // With TLS 1.3 the client may finish its side of the handshake before the hub checks the
+  // client certificate: mqtt.js then sees the connection close (no 'error'), so watch for both.
+  const outcome = (cert: { cert: string; key: string }) =>
+    new Promise<'connected' | 'refused'>((resolve) => {
+      const c = mqtt.connect(`mqtts://localhost:${hub.mqttPort}`, { ca: readFileSync(pki.caCert), cert: cert.cert, key: cert.key, clientId: GW, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+      const done = (v: 'connected' | 'refused') => {
+        c.end(true);
+        resolve(v);
+      };
+      c.once('connect', () => done('connected'));
+      c.once('error', () => done('refused'));
+      c.once('close', () => done('refused'));
+    });
+  const attempt = async (cert: { cert: string; key: string }) => {
+    const before = await tlsRefusals();
+    assert.equal(await outcome(cert), 'refused');
+    await until(async () => (await tlsRefusals()) === before + 1, 'the TLS refusal to be counted');
+  };
+  // Same CN, same shape, another CA: only the chain is wrong.
+  await attempt(issueCertificate(createCA('Some Other CA'), { cn: GW, usage: 'client' }));
+  const ca = { cert: readFileSync(pki.caCert, 'utf8'), key: readFileSync(pki.caKey, 'utf8') };
+  const day = 86_400_000;
+  await attempt(issueCertificate(ca, { cn: GW, usage: 'client', validity: { notBefore: new Date(Date.now() - 30 * day), notAfter: new Date(Date.now() - day) } }));
+  // The control: the same CA, in date, connects.
+  assert.equal(await outcome(issueCertificate(ca, { cn: GW, usage: 'client' })), 'connected');
+});
+
+test("ACL: subscribing to another gateway's downlink (ack, config, cmd) is refused (SUBACK 0x80), counted; nothing of it is delivered; the connection stays", async () => {
   const c = await gateway(GW2);
+  const foreign: string[] = [];
+  c.on('message', (t) => { if (!t.startsWith(`ioc/v1/${GW2}/`)) foreign.push(t); });
   // SUBACK return codes: 0x80 (failure) for each refused filter; mqtt.js rejects the promise with the packet.
-  await assert.rejects(c.subscribeAsync([topic(GW, 'ack'), 'ioc/v1/+/ack', topic(GW2, 'telemetry'), topic(GW2, 'cmd')], { qos: 1 }), (err: any) => {
-    assert.deepEqual(err.packet.granted, [128, 128, 128, 1]);
+  await assert.rejects(c.subscribeAsync([topic(GW, 'ack'), topic(GW, 'config'), topic(GW, 'cmd'), topic(GW2, 'telemetry'), topic(GW2, 'cmd')], { qos: 1 }), (err: any) => {
+    assert.deepEqual(err.packet.granted, [128, 128, 128, 128, 1]);
     return true;
   });
   assert.ok(c.connected, 'a refused subscription does not close the connection');
-  assert.equal(await metric('ioc_hub_broker_refused_total', { action: 'subscribe', reason: 'foreign_topic' }), 1);
+  assert.equal(await metric('ioc_hub_broker_refused_total', { action: 'subscribe', reason: 'foreign_topic' }), 3);
+  assert.equal(await metric('ioc_hub_broker_refused_total', { action: 'subscribe', reason: 'gateway_topic' }), 1);
+  // Its own config (retained) arrives; GW's never did.
+  const own = collect(c, topic(GW2, 'config'));
+  await c.subscribeAsync(topic(GW2, 'config'), { qos: 1 });
+  assert.deepEqual(await own.next(), { v: 1, limits: { maxPayloadBytes: 64 * 1024 } });
+  assert.deepEqual(foreign, []);
+});
 
+test('ACL: subscribing to # (or any wildcard) is refused, counted; the connection stays', async () => {
+  const c = await gateway(GW2);
+  const got: string[] = [];
+  c.on('message', (t) => got.push(t));
+  await assert.rejects(c.subscribeAsync(['#', 'ioc/v1/+/ack', `ioc/v1/${GW2}/#`], { qos: 1 }), (err: any) => {
+    assert.deepEqual(err.packet.granted, [128, 128, 128]);
+    return true;
+  });
+  assert.ok(c.connected);
+  assert.equal(await metric('ioc_hub_broker_refused_total', { action: 'subscribe', reason: 'wildcard' }), 3);
+  const own = collect(c, topic(GW2, 'config'));
+  await c.subscribeAsync(topic(GW2, 'config'), { qos: 1 });
+  await own.next();
+  assert.deepEqual(got, [topic(GW2, 'config')], 'no retained message of anyone else came through #');
+});
+
+test("ACL: publishing to another gateway's topic or to a hub topic closes the connection", async () => {
+  const before = (await api(`/api/v1/gateways/${GW}`)).body.gateway.stored;
+  const c = await gateway(GW2);
   c.publish(topic(GW, 'telemetry'), JSON.stringify(batch(GW, 11, [wl(9, T0 + 7000)])), { qos: 1 });
   await closed(c);
   assert.equal(await metric('ioc_hub_broker_refused_total', { action: 'publish', reason: 'foreign_topic' }), 1);

@@ -11,6 +11,7 @@ import { FLOOD_LEVEL_RULE } from '../src/alerts/rules/flood-level.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
 import { createAdmission } from '../src/ingest/admission.js';
+import { dispatch } from '../src/ingest/index.js';
 import { DETECTOR, GW, GW2, KIM_LONG, ingestRig, tempDir, testConfig, wl } from './helpers.js';
 
 const T0 = Date.now() - 60_000;
@@ -76,4 +77,17 @@ test('a good reading with an impossible value is stored as q bad, out_of_range (
   ]);
   assert.equal(await r.metric('ioc_hub_readings_out_of_range_total', { gw: GW, metric: 'water_level' }), 1);
   assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2'], 'the uncertain 2.1 m is evaluated, as before');
+});
+
+test('a raw payload with 1e400 (Infinity once parsed) is refused by the schema: counted, logged, not stored, not acknowledged', async (t) => {
+  const r = ingestRig(t);
+  const raw = `{"v":1,"gw":"${GW}","seq":[1,1],"readings":[{"dev":"${KIM_LONG}","metric":"water_level","value":1e400,"unit":"m","ts":${T0},"q":"good"}]}`;
+  assert.equal(JSON.parse(raw).readings[0].value, Infinity, 'what JSON.parse makes of it');
+  dispatch(r.ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(raw));
+  await r.turn();
+  assert.equal(await r.metric('ioc_hub_rejected_total', { reason: 'schema' }), 1);
+  assert.ok(r.logs.some((l) => l.reason === 'schema' && /readings\.0\.value/.test(String(l.detail))));
+  assert.deepEqual(r.acks, []);
+  assert.equal(r.store.upTo(GW), 0);
+  assert.deepEqual(r.changes, [], 'no alert from an infinite water level');
 });

@@ -7,3 +7,4 @@ export * from './config.js';
 export * from './logger.js';
 export * from './tls.js';
 export * from './dir-lock.js';
+export * from './duration.js';

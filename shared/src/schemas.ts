@@ -11,6 +11,19 @@ export const WIRE_VERSION = 1;
 export const MAX_BATCH_READINGS = 5000;
 /** Largest MQTT payload either side accepts (bytes). */
 export const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+/**
+ * Smallest payload limit either side may be configured with (hub `mqtt.maxPayloadBytes`, gateway
+ * `uplink.maxPayloadBytes`): one reading of the largest size the Reading schema allows (~1 KB with
+ * every string at its maximum and escaped) in a batch envelope, and a status with a few drivers,
+ * always fit, so a gateway can never be wedged by a limit it cannot meet.
+ */
+export const MIN_PAYLOAD_BYTES = 4096;
+/**
+ * Bytes an MQTT packet may carry beyond its payload (topic, packet id, CONNECT fields) before the
+ * hub refuses it from its fixed header, without buffering it (hub/src/broker/frame-guard.ts). A
+ * gateway topic is under 100 bytes; the rest is headroom.
+ */
+export const MQTT_PACKET_SLACK_BYTES = 64 * 1024;
 
 export const Quality = Type.Union([Type.Literal('good'), Type.Literal('uncertain'), Type.Literal('bad')]);
 export type Quality = Static<typeof Quality>;
@@ -44,6 +57,12 @@ export const TelemetryBatch = Type.Object(
     gw: Type.String({ pattern: GATEWAY_ID_PATTERN }),
     /** Inclusive seq range; readings[i] has seq first + i, so a batch never spans a gap. */
     seq: Type.Tuple([Seq, Seq]),
+    /**
+     * The gateway outbox's last assigned seq when the batch was built (optional: gateways before
+     * it omit it). The hub refuses a batch whose seq[1] is above it, and remembers the highest, so
+     * it can refuse seq ranges (here or in a `dropped` event) that no real reading has yet.
+     */
+    lastSeq: Type.Optional(Seq),
     /** Which send lane produced the batch (informational; the hub accepts any order). */
     lane: Type.Optional(Lane),
     readings: Type.Array(Reading, { minItems: 1, maxItems: MAX_BATCH_READINGS }),
@@ -171,10 +190,69 @@ export type DeviceEvent = Static<typeof DeviceEvent>;
 export const GatewayEvent = Type.Union([DroppedEvent, DeviceEvent]);
 export type GatewayEvent = Static<typeof GatewayEvent>;
 
+/** Largest PEM text accepted in a certificate request or answer (an RSA-4096 CSR is ~1.7 KB). */
+export const MAX_PEM_CHARS = 16 * 1024;
+
+/** ioc/v1/{gw}/cert/csr: the gateway asks for a renewed certificate (CN must be its own id). */
+export const CertRequest = Type.Object(
+  {
+    v: Type.Literal(WIRE_VERSION),
+    /** Echoed in the answer, so a late answer to an earlier request is recognised. */
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    csr: Type.String({ minLength: 1, maxLength: MAX_PEM_CHARS }),
+  },
+  { additionalProperties: false },
+);
+export type CertRequest = Static<typeof CertRequest>;
+
+/** ioc/v1/{gw}/cert: the hub's answer — a certificate signed by its CA, or why not. */
+export const CertResponse = Type.Union([
+  Type.Object(
+    {
+      v: Type.Literal(WIRE_VERSION),
+      id: Type.String({ maxLength: 64 }),
+      ok: Type.Literal(true),
+      certificate: Type.String({ minLength: 1, maxLength: MAX_PEM_CHARS }),
+      ca: Type.String({ minLength: 1, maxLength: MAX_PEM_CHARS }),
+      notAfter: EpochMs,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      v: Type.Literal(WIRE_VERSION),
+      id: Type.String({ maxLength: 64 }),
+      ok: Type.Literal(false),
+      error: Type.String({ maxLength: 64 }),
+      message: Type.String({ maxLength: 1024 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type CertResponse = Static<typeof CertResponse>;
+
+/**
+ * Retained on ioc/v1/{gw}/config, hub → gateway. Every field is optional and unknown fields are
+ * ignored (not refused), so a later hub can announce more without breaking older gateways.
+ */
+export const GatewayConfigMessage = Type.Object({
+  v: Type.Literal(WIRE_VERSION),
+  limits: Type.Optional(
+    Type.Object({
+      /** Largest PUBLISH payload the hub accepts from a gateway (its mqtt.maxPayloadBytes). */
+      maxPayloadBytes: Type.Optional(Type.Integer({ minimum: MIN_PAYLOAD_BYTES })),
+    }),
+  ),
+});
+export type GatewayConfigMessage = Static<typeof GatewayConfigMessage>;
+
 export const validateTelemetryBatch = compile(TelemetryBatch);
+export const validateCertRequest = compile(CertRequest);
+export const validateCertResponse = compile(CertResponse);
 export const validateAck = compile(Ack);
 export const validateStatus = compile(Status);
 export const validateGatewayEvent = compile(GatewayEvent);
+export const validateGatewayConfigMessage = compile(GatewayConfigMessage);
 
 /**
  * Parses and validates one MQTT payload. Returns the typed value or a reason string; never throws,

@@ -12,10 +12,12 @@ export type GatewayTopicKind =
   | 'config'
   | 'config/applied'
   | 'cmd'
-  | 'cmd/result';
+  | 'cmd/result'
+  | 'cert/csr'
+  | 'cert';
 
 export const GATEWAY_TOPIC_KINDS: readonly GatewayTopicKind[] = [
-  'telemetry', 'ack', 'status', 'events', 'config', 'config/applied', 'cmd', 'cmd/result',
+  'telemetry', 'ack', 'status', 'events', 'config', 'config/applied', 'cmd', 'cmd/result', 'cert/csr', 'cert',
 ];
 
 /** Which side publishes each kind: the per-gateway ACL is derived from this table. */
@@ -25,7 +27,10 @@ export const PUBLISHED_BY: Record<GatewayTopicKind, 'gateway' | 'hub'> = {
   events: 'gateway',
   'config/applied': 'gateway',
   'cmd/result': 'gateway',
+  /** Certificate renewal: the gateway's CSR over its mutual-TLS link, the hub's signed answer. */
+  'cert/csr': 'gateway',
   ack: 'hub',
+  cert: 'hub',
   config: 'hub',
   cmd: 'hub',
 };

@@ -1,8 +1,16 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 
-/** One shared Ajv instance: schemas compile once, validators are plain functions on the hot path. */
-export const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true, coerceTypes: false });
+/**
+ * One shared Ajv instance: schemas compile once, validators are plain functions on the hot path.
+ *
+ * `strict: false` relaxes Ajv's strict mode for what TypeBox emits (its own keywords such as
+ * `[Kind]`, `default` with useDefaults, unions of literals without a `type`). It also turns off
+ * `strictNumbers`, which would let JSON's `1e400` (parsed as Infinity) or a NaN through every
+ * `number` and `integer` — a reading value, a ts, a seq. strictNumbers is set back on by name:
+ * a non-finite number fails the schema.
+ */
+export const ajv = new Ajv({ allErrors: false, strict: false, strictNumbers: true, useDefaults: true, coerceTypes: false });
 
 export interface Validator<T> {
   (value: unknown): value is T;

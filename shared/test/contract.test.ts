@@ -64,6 +64,25 @@ test('invalid telemetry payloads are rejected with a reason naming the problem',
   assert.equal(JSON.stringify({ v: NaN }), '{"v":null}');
 });
 
+test('non-finite numbers (JSON 1e400 parses as Infinity) fail the schema, wherever a number is', () => {
+  // Raw text: JSON.stringify would never write 1e400, only a hand-made or broken sender does.
+  const raw = (over: string) => `{"v":1,"gw":"gw-hue-01","seq":[7,7],"readings":[{"dev":"wl-kimlong","metric":"water_level",${over},"unit":"m","q":"good"}]}`;
+  assert.equal(decodePayload(raw('"value":1.25,"ts":1700000000000'), validateTelemetryBatch).ok, true, 'the control case passes');
+  for (const [payload, re] of [
+    [raw('"value":1e400,"ts":1700000000000'), /readings\.0\.value/],
+    [raw('"value":-1e400,"ts":1700000000000'), /readings\.0\.value/],
+    [raw('"value":1.25,"ts":1e400'), /readings\.0\.ts/],
+    ['{"v":1,"gw":"gw-hue-01","seq":[7,1e400],"readings":[]}', /seq/],
+  ] as const) {
+    const r = decodePayload(payload, validateTelemetryBatch);
+    assert.equal(r.ok, false, payload);
+    if (!r.ok) assert.match(r.reason, re);
+  }
+  assert.equal(decodePayload('{"upTo":1e400}', validateAck).ok, false, 'an ack of upTo Infinity would delete the whole outbox');
+  const status = { v: 1, online: true, outbox: { depth: 1, oldestUnsentAgeS: 0, bytes: 1, dropped: 0, lastSeq: 1, ackedUpTo: 0, lastAckTs: null } };
+  assert.equal(decodePayload(JSON.stringify(status).replace('"oldestUnsentAgeS":0', '"oldestUnsentAgeS":1e999'), validateStatus).ok, false);
+});
+
 test('seq range must match the number of readings', () => {
   const r = decodePayload(batch({ seq: [7, 9] }), validateTelemetryBatch);
   assert.ok(r.ok && !batchSeqConsistent(r.value));

@@ -72,7 +72,7 @@ function payloadsFor(batchSize: number, count = 16): string[] {
   const prefix = batchPrefix(gwId);
   return Array.from({ length: count }, (_, k) => {
     const { readings } = field.poll(batchSize);
-    return telemetryPayload(prefix, 1 + k * batchSize, (k + 1) * batchSize, 'live', readings.map((r) => JSON.stringify(r)));
+    return telemetryPayload(prefix, 1 + k * batchSize, (k + 1) * batchSize, 'live', readings.map((r) => JSON.stringify(r)), (k + 1) * batchSize);
   });
 }
 
@@ -106,7 +106,7 @@ async function rawBaseline(sizes: number[], into: RawInto): Promise<RawRow[]> {
       const bodies = into === 'hub' ? bodiesFor(bs, gi) : [];
       const next = (n: number) => {
         if (into !== 'hub') return payloads[n % payloads.length]!;
-        const p = telemetryPayload(prefix, seq, seq + bs - 1, 'live', bodies[n % bodies.length]!);
+        const p = telemetryPayload(prefix, seq, seq + bs - 1, 'live', bodies[n % bodies.length]!, seq + bs - 1);
         seq += bs;
         return p;
       };
@@ -283,7 +283,7 @@ function ingestCeiling(): CeilingRow[] {
     const one = () => {
       const batches = [];
       for (let g = 0; g < group; g++) {
-        const payload = Buffer.from(telemetryPayload(prefix, seq, seq + bs - 1, 'live', pool[k++ % 32]!));
+        const payload = Buffer.from(telemetryPayload(prefix, seq, seq + bs - 1, 'live', pool[k++ % 32]!, seq + bs - 1));
         const d = decodePayload(payload, validateTelemetryBatch);
         if (!d.ok) throw new Error(d.reason);
         batches.push({ gw: gwId, firstSeq: d.value.seq[0], readings: d.value.readings });

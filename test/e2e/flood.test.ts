@@ -1,17 +1,20 @@
 /**
  * End to end over loopback with real TLS and real processes: Modbus simulator → ioc-edge → aedes
  * (mutual TLS) → hub ingest → SQLite → alert engine → HTTP API. The river rises through BĐ1, BĐ2,
- * BĐ3; the gateway is killed and restarted mid-run.
+ * BĐ3; the gateway is killed and restarted mid-run. The gateway gets its certificate the way a field
+ * gateway does: an enrolment token from `ioc-hub gateway token`, then `ioc-edge enroll` over HTTPS.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WaterLevelStationSimulator } from '../simulators/modbus-water-level.js';
-import { startHubProc, startEdgeProc, until, getJson, type Proc } from '../lib/procs.js';
+import { startHubProc, startEdgeProc, until, getJson, requestJson, type Proc } from '../lib/procs.js';
 import { writeHubConfig, writeEdgeConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient } from '../lib/hub-client.js';
+import { provisionPeople } from '../lib/hub-cli.js';
+import { enrolGateway } from '../lib/enrol.js';
 
 const GW = 'gw-e2e-01';
 const DEV = 'wl-kimlong';
@@ -33,12 +36,20 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
     id: DEV, profile: 'radar-water-level', port: sim.port, pollIntervalMs: 200,
     name: 'Trạm Kim Long', river: 'Hương', station: 'Kim Long', alarmLevels: LEVELS,
   };
-  const site = { dir, gatewayId: GW, devices: [device] };
-  const hub = startHubProc(writeHubConfig(site));
+  // As deployed: HTTPS, people log in, scripts use an API key (made with ioc-hub before the hub
+  // starts), and the gateway enrols with a one-time token.
+  const site = { dir, gatewayId: GW, devices: [device], httpTls: true, openApi: false };
+  const hubConfig = writeHubConfig(site);
+  const key = await provisionPeople(hubConfig, [{ username: 'truc.ban', password: 'Nước-lên-nhanh-2020', role: 'operator', areas: '*', name: 'Trực ban' }]);
+  const hub = startHubProc(hubConfig);
   procs.push(hub);
   const ready = await hub.waitFor((l) => l.msg === 'hub ready');
-  const api = hubClient(`http://127.0.0.1:${ready.httpPort}`);
-  const edgeConfig = writeEdgeConfig({ ...site, mqttPort: Number(ready.mqttPort), pkiDir: String(ready.pkiDir) });
+  const ca = readFileSync(join(String(ready.pkiDir), 'ca.crt'));
+  const base = `https://localhost:${ready.httpPort}`;
+  const api = hubClient(base, { ca, apiKey: key });
+  assert.equal((await requestJson(`${base}/api/v1/alerts`, { ca })).status, 401, 'nothing without credentials');
+  const edgeConfig = writeEdgeConfig(site);
+  await enrolGateway({ hubConfig, httpPort: Number(ready.httpPort), gatewayId: GW, edgeConfig });
 
   let edge = startEdgeProc(edgeConfig);
   procs.push(edge);
@@ -65,12 +76,25 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
   assert.equal(episode.level, 3);
   assert.deepEqual(episode.levels, [1, 2, 3]);
 
+  // The watch desk logs in and acknowledges it; who did it is the logged-in person.
+  const login = await requestJson<{ csrfToken: string }>(`${base}/api/v1/auth/login`, { ca, body: { username: 'truc.ban', password: 'Nước-lên-nhanh-2020' } });
+  assert.equal(login.status, 200);
+  const setCookie = login.headers['set-cookie'] ?? [];
+  assert.match(setCookie.join(), /Secure/, 'over HTTPS the session cookie is Secure');
+  const cookie = setCookie.map((c) => c.split(';')[0]).join('; ');
+  const ack = await requestJson<{ alert: { acknowledgedBy: string } }>(`${base}/api/v1/alerts/${episode.id}/ack`, { ca, headers: { cookie, 'x-csrf-token': login.body.csrfToken }, body: { note: 'đã báo UBND phường Kim Long' } });
+  assert.equal(ack.status, 200);
+  assert.equal(ack.body.alert.acknowledgedBy, 'truc.ban');
+
   // Stop the gateway cleanly; everything it read must now be at the hub.
   await edge.stop('SIGTERM');
+  let lastView: unknown;
   const gw = await until(async () => {
-    const g = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`)).gateways.find((x) => x.id === GW);
+    const g = (lastView = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { ca, headers: { authorization: `Bearer ${key}` } })).gateways.find((x) => x.id === GW));
     return g && g.status?.outbox && g.upTo === g.status.outbox.lastSeq ? g : undefined;
-  }, 'hub upTo to reach the gateway lastSeq');
+  }, 'hub upTo to reach the gateway lastSeq').catch((err: Error) => {
+    throw new Error(`${err.message}; last view of the gateway: ${JSON.stringify(lastView)}`);
+  });
 
   // Every reading the device served appears at the hub, scaled cm → m, once, in order.
   const stored = (await api.readings(DEV, 'water_level', 100_000)).sort((a, b) => a.seq - b.seq);

@@ -1,12 +1,16 @@
 /** A thin client for the hub's HTTP API, for tests and the demo. */
-import { getJson } from './procs.js';
+import { getJson as getJsonWith } from './procs.js';
 
 export interface ApiReading { gw: string; seq: number; dev: string; metric: string; ts: number; value: number | boolean | null; q: string }
 export interface ApiAlert { id: number | string; dev: string; level: number; state: string; active: boolean; levels: number[]; history: Array<{ kind: string; level: number }> }
 
-export function hubClient(base: string) {
+/** `ca`: the hub CA (PEM), for a hub serving HTTPS; `apiKey`: an `ioc_…` key (a hub with logins; none in open mode). */
+export function hubClient(base: string, opts: { ca?: string | Buffer; apiKey?: string } = {}) {
+  const headers: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
+  const getJson = <T>(url: string) => getJsonWith<T>(url, { ...(opts.ca ? { ca: opts.ca } : {}), headers });
   return {
     base,
+    ca: opts.ca,
     async readings(dev: string, metric: string, limit = 10_000): Promise<ApiReading[]> {
       const r = await getJson<{ readings: ApiReading[] }>(`${base}/api/v1/readings?dev=${dev}&metric=${metric}&limit=${limit}`);
       return r.readings;

@@ -3,6 +3,8 @@
  * ready lines, and stops them gently (SIGTERM) or hard (SIGKILL) — the way chaos tests need.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
@@ -110,8 +112,46 @@ export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs
   }
 }
 
-export async function getJson<T = unknown>(url: string): Promise<T> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+export interface RequestOptions {
+  /** The hub CA (PEM) for an https:// URL: Node's fetch cannot be given one, so node:https is used. */
+  ca?: string | Buffer;
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One request; resolves with the status and the parsed JSON body (or the text when not JSON). */
+export function requestJson<T = unknown>(url: string, opts: RequestOptions = {}): Promise<{ status: number; body: T; headers: import('node:http').IncomingHttpHeaders }> {
+  const u = new URL(url);
+  const data = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      u,
+      {
+        method: opts.method ?? (data ? 'POST' : 'GET'),
+        ...(u.protocol === 'https:' ? { ca: opts.ca, rejectUnauthorized: true } : {}),
+        headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...opts.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try { body = JSON.parse(text); } catch { /* not JSON */ }
+          resolve({ status: res.statusCode ?? 0, body: body as T, headers: res.headers });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export async function getJson<T = unknown>(url: string, opts: { ca?: string | Buffer; headers?: Record<string, string> } = {}): Promise<T> {
+  const res = await requestJson<T>(url, opts);
+  if (res.status < 200 || res.status >= 300) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }

@@ -30,6 +30,12 @@ export interface SiteOptions {
   mqttPort?: number;
   httpPort?: number;
   logLevel?: string;
+  /** false: people log in and scripts use an API key (the demo, e2e); default true: the API answers without login (chaos tests). */
+  openApi?: boolean;
+  /** HTTPS for the API with the hub's own PKI (the hub's default); false (the default here): plain HTTP on loopback. */
+  httpTls?: boolean;
+  /** Extra top-level hub.yaml sections (e.g. enrolment), merged over the defaults. */
+  hubExtra?: Record<string, unknown>;
 }
 
 export function writeHubConfig(o: SiteOptions): string {
@@ -37,9 +43,8 @@ export function writeHubConfig(o: SiteOptions): string {
   const cfg = {
     hub: { dataDir: './hub-data' },
     mqtt: { host: '127.0.0.1', port: o.mqttPort ?? 0 },
-    http: { host: '127.0.0.1', port: o.httpPort ?? 0 },
-    // These tests read the API without logging in (loopback only); logins have their own tests.
-    auth: { open: true },
+    http: { host: '127.0.0.1', port: o.httpPort ?? 0, ...(o.httpTls ? {} : { tls: false }) },
+    auth: { open: o.openApi ?? true },
     registry: {
       gateways: [{ id: o.gatewayId, name: `Gateway ${o.gatewayId}`, communeCode: '19816' }],
       devices: o.devices.map((d) => ({
@@ -57,6 +62,7 @@ export function writeHubConfig(o: SiteOptions): string {
       })),
     },
     log: { level: o.logLevel ?? 'info' },
+    ...o.hubExtra,
   };
   const file = join(o.dir, 'hub.yaml');
   writeFileSync(file, stringify(cfg));
@@ -71,18 +77,25 @@ export interface EdgeExtras {
   file?: string;
 }
 
-/** `pkiDir` is the hub's demo PKI (the hub prints it in its ready line). */
-export function writeEdgeConfig(o: SiteOptions & { mqttPort: number; pkiDir: string }, extras: EdgeExtras = {}): string {
+/**
+ * `pkiDir` is the hub's demo PKI (the hub prints it in its ready line): the gateway uses the
+ * client certificate made there. Without it the uplink section has only `extras.uplink`: the file
+ * of a fresh gateway, which `ioc-edge enroll` completes.
+ */
+export function writeEdgeConfig(o: SiteOptions & { mqttPort?: number; pkiDir?: string }, extras: EdgeExtras = {}): string {
   mkdirSync(o.dir, { recursive: true });
+  const uplink = o.pkiDir
+    ? {
+        url: `mqtts://localhost:${o.mqttPort}`,
+        ca: join(o.pkiDir, 'ca.crt'),
+        cert: join(o.pkiDir, 'clients', `${o.gatewayId}.crt`),
+        key: join(o.pkiDir, 'clients', `${o.gatewayId}.key`),
+        ...extras.uplink,
+      }
+    : extras.uplink;
   const cfg = {
     gateway: { id: o.gatewayId, dataDir: './edge-data' },
-    uplink: {
-      url: `mqtts://localhost:${o.mqttPort}`,
-      ca: join(o.pkiDir, 'ca.crt'),
-      cert: join(o.pkiDir, 'clients', `${o.gatewayId}.crt`),
-      key: join(o.pkiDir, 'clients', `${o.gatewayId}.key`),
-      ...extras.uplink,
-    },
+    ...(uplink ? { uplink } : {}),
     ...(extras.outbox ? { outbox: extras.outbox } : {}),
     profilesDir: join(ROOT, 'firmware-configs/profiles'),
     devices: o.devices.map((d) => ({

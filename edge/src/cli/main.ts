@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadEdgeConfig } from '../config/load.js';
+import { EnrollError, enroll } from '../enroll/enroll.js';
+import { checkIdentity } from '../enroll/identity.js';
 import { loadProfiles } from '../config/profiles.js';
 import { Gateway, outboxPath, resolveDevices, statusFilePath } from '../gateway.js';
 import { OutboxReader } from '../outbox/index.js';
@@ -12,7 +14,11 @@ import { formatStatus } from './format.js';
 const program = new Command('ioc-edge')
   .description('IOC field gateway: reads field devices, buffers readings in a local outbox, forwards them to the hub over MQTT/TLS.')
   .version(VERSION)
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // A usage error (unknown option, missing argument) exits 2, like a bad config file.
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
 
 const configOption = ['-c, --config <file>', 'gateway config file (YAML)', 'edge.yaml'] as const;
 
@@ -85,15 +91,59 @@ program
 
 program
   .command('check')
-  .description('validate the config file and the device profiles it uses, then exit')
+  .description('validate the config file, the device profiles it uses and the certificate files (exist, readable, key matches, CN = gateway.id, not expired), then exit')
   .option(...configOption)
   .action((opts: { config: string }) => {
     try {
       const { config } = loadEdgeConfig(opts.config);
       const devices = resolveDevices(config, loadProfiles(config.profilesDir), opts.config);
+      const problems = checkIdentity(config);
+      if (problems.length) {
+        for (const p of problems) console.error(`ioc-edge: ${opts.config}: ${p}`);
+        process.exit(2);
+      }
       console.log(`${opts.config}: OK — gateway ${config.gateway.id}, ${devices.length} device(s), hub ${config.uplink.url}`);
     } catch (err) {
       fail(err);
+    }
+  });
+
+program
+  .command('enroll')
+  .description("get this gateway's certificate from the hub with a one-time enrolment token: checks the hub's CA against --ca-fingerprint before sending anything, makes the key pair here, writes the files and edge.yaml's uplink section")
+  .requiredOption('--hub <url>', "the hub's API, https://host:port (the host also goes into uplink.url)")
+  .requiredOption('--token <token>', 'the enrolment token (ioc-hub gateway token, or the API)')
+  .requiredOption('--ca-fingerprint <sha256>', "the hub CA's SHA-256 fingerprint printed with the token (AB:CD:… or plain hex)")
+  .option(...configOption)
+  .option('--dir <folder>', 'where the key, certificate and CA are written (default: pki/ beside the config file)')
+  .option('--id <gateway id>', 'gateway id, when the config file does not exist yet (it is created)')
+  .option('--mqtt-url <url>', "uplink.url to write (default: mqtts://{--hub's host}:{the hub's MQTT port})")
+  .option('--json', 'print the result as JSON')
+  .addHelpText(
+    'after',
+    '\nExample:\n  ioc-edge enroll --hub https://hub.hue.example:8080 --token iocgw_… --ca-fingerprint 3F:A1:… --config /etc/ioc/edge.yaml --dir /etc/ioc/pki\n\n' +
+      'Exit codes: 0 enrolled, 1 refused (wrong, used or expired token; CA fingerprint mismatch; hub unreachable), 2 usage error.',
+  )
+  .action(async (opts: { hub: string; token: string; caFingerprint: string; config: string; dir?: string; id?: string; mqttUrl?: string; json?: boolean }) => {
+    try {
+      const r = await enroll({
+        hub: opts.hub, token: opts.token, caFingerprint: opts.caFingerprint, config: opts.config,
+        ...(opts.dir ? { dir: opts.dir } : {}), ...(opts.id ? { id: opts.id } : {}), ...(opts.mqttUrl ? { mqttUrl: opts.mqttUrl } : {}),
+        say: (line) => { if (!opts.json) console.error(line); },
+      });
+      if (opts.json) console.log(JSON.stringify(r));
+      else {
+        console.log(`enrolled ${r.gateway}${r.communeCode ? ` (commune ${r.communeCode})` : ''}: certificate valid until ${new Date(r.notAfter).toISOString()}`);
+        console.log(`  key ${r.key} (0600, made here), certificate ${r.cert}, CA ${r.ca}`);
+        console.log(`  ${r.config}: uplink.url ${r.mqttUrl}; check it with: ioc-edge check --config ${opts.config}`);
+      }
+    } catch (err) {
+      if (err instanceof EnrollError) {
+        console.error(`ioc-edge: enroll: ${err.message}`);
+        process.exit(err.kind === 'usage' ? 2 : 1);
+      }
+      console.error(`ioc-edge: enroll failed: ${(err as Error).message}`);
+      process.exit(1);
     }
   });
 

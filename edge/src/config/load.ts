@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { loadConfigFile, parseConfig } from '@ioc/shared';
+import { ConfigError, loadConfigFile, parseConfig } from '@ioc/shared';
+import { uplinkConfigProblems } from './checks.js';
 import { EdgeConfig } from './schema.js';
 
 export interface LoadedEdgeConfig {
@@ -18,11 +19,18 @@ function resolvePaths(config: EdgeConfig, configDir: string): EdgeConfig {
   };
 }
 
+/** Checks a schema cannot express; a problem fails like a schema error, naming the key. */
+function checked(config: EdgeConfig, file: string): EdgeConfig {
+  const problems = uplinkConfigProblems(config.uplink);
+  if (problems.length) throw new ConfigError(file, problems.join('; '));
+  return config;
+}
+
 export function loadEdgeConfig(path: string): LoadedEdgeConfig {
   const configDir = dirname(resolve(path));
-  return { config: resolvePaths(loadConfigFile(path, EdgeConfig), configDir), configDir };
+  return { config: resolvePaths(checked(loadConfigFile(path, EdgeConfig), path), configDir), configDir };
 }
 
 export function parseEdgeConfig(text: string, configDir: string, file = 'edge.yaml'): LoadedEdgeConfig {
-  return { config: resolvePaths(parseConfig(text, EdgeConfig, file), configDir), configDir };
+  return { config: resolvePaths(checked(parseConfig(text, EdgeConfig, file), file), configDir), configDir };
 }

@@ -1,6 +1,9 @@
 /** edge.yaml: one schema validates the file and gives the TypeScript type. */
 import { Type, type Static } from '@sinclair/typebox';
-import { GATEWAY_ID_PATTERN } from '@ioc/shared';
+import { GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
+
+/** "33%" (share of the certificate's validity) or a duration "30d", "12h", "90s". */
+export const RENEW_BEFORE_PATTERN = '^([0-9]{1,2}(\\.[0-9]{1,3})?%|[0-9]{1,9}[smhd])$';
 
 export const ModbusConnection = Type.Object(
   {
@@ -32,14 +35,26 @@ export type DeviceConfig = Static<typeof DeviceConfig>;
 
 export const UplinkConfig = Type.Object(
   {
-    /** mqtts://host:port of the hub's broker. */
+    /** mqtts://host:port of the hub's broker (mqtt:// only with `insecure: true`). */
     url: Type.String({ pattern: '^mqtts?://' }),
+    /**
+     * Allows an mqtt:// url (no TLS). Lab set-ups only: anyone on the path reads the readings, and
+     * a broker posing as the hub can acknowledge rows it never stored, which the gateway then
+     * deletes. Without it an mqtt:// url is refused at start (./load.ts).
+     */
+    insecure: Type.Optional(Type.Boolean()),
     ca: Type.String(),
     cert: Type.String(),
     key: Type.String(),
     protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 4 }),
     /** Readings per telemetry batch (measured: see README, store-and-forward). */
     batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+    /**
+     * Largest MQTT payload this gateway publishes (a batch, a status, a drop notice); default the
+     * wire maximum. The gateway also keeps under the hub's own limit, which the hub announces on
+     * ioc/v1/{gw}/config. batchSize readings must be able to fit (checked at start).
+     */
+    maxPayloadBytes: Type.Optional(Type.Integer({ minimum: MIN_PAYLOAD_BYTES, maximum: MAX_PAYLOAD_BYTES })),
     /** How long a partial batch waits for more readings before it is sent. */
     lingerMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 50 }),
     /** Batches sent but not yet acknowledged by the hub, per lane. */
@@ -57,6 +72,12 @@ export const UplinkConfig = Type.Object(
     statusIntervalMs: Type.Integer({ minimum: 500, default: 10_000 }),
     /** Verify the hub's certificate name (off only for lab set-ups addressing the hub by IP without SAN). */
     checkServerName: Type.Boolean({ default: true }),
+    /**
+     * Renew the client certificate over the link when less than this much of its validity is left:
+     * a share ("33%") or a time ("30d", "12h"). The gateway makes a new key, sends a CSR on
+     * ioc/v1/{gw}/cert/csr, swaps cert and key files atomically and reconnects.
+     */
+    renewBefore: Type.String({ pattern: RENEW_BEFORE_PATTERN, default: '33%' }),
   },
   { additionalProperties: false },
 );

@@ -60,7 +60,7 @@ export function writeExportFile(file: string, src: ExportSource, opts: ExportOpt
     let prev = 0;
     let bodies: string[] = [];
     const emit = (): void => {
-      pending += telemetryPayload(prefix, first, prev, 'backlog', bodies) + '\n';
+      pending += telemetryPayload(prefix, first, prev, 'backlog', bodies, src.lastSeq) + '\n';
       written += bodies.length;
       bodies = [];
       flush(false);

@@ -62,6 +62,13 @@ const PROBE_ROWS = 16;
 const DROP_SCAN_ROWS = 1000;
 const CAP_WARN_EVERY_MS = 60_000;
 
+/** UTF-8 bytes of bodies joined with one separator each. */
+function utf8Size(bodies: readonly string[]): number {
+  let n = 0;
+  for (const b of bodies) n += Buffer.byteLength(b) + 1;
+  return n;
+}
+
 export class Outbox {
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -245,25 +252,37 @@ export class Outbox {
 
   /**
    * The next contiguous run of rows with seq > afterSeq, at most `limit` rows, none above
-   * `maxSeq`, and (if given) bodies totalling at most `maxChars` characters (at least one row).
-   * Stops at a gap left by dropped rows: readings[i] of a batch must have seq first + i.
+   * `maxSeq`, and (if given) bodies plus one separator each totalling at most `maxBytes` UTF-8
+   * bytes (at least one row). Stops at a gap left by dropped rows: readings[i] of a batch must
+   * have seq first + i.
    */
-  readRun(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER, maxChars = Number.POSITIVE_INFINITY): OutboxRun | null {
+  readRun(afterSeq: number, limit: number, maxSeq = Number.MAX_SAFE_INTEGER, maxBytes = Number.POSITIVE_INFINITY): OutboxRun | null {
     if (limit < 1 || maxSeq <= afterSeq) return null;
     // A few rows first, the rest only if those were one unbroken run: after cap drops the unsent
     // rows are short runs between dropped ranges, and reading `limit` rows to use one or two made
     // such a drain quadratic; a dense run still costs two reads, not one call per row.
     let first = 0;
     let last = afterSeq;
-    let chars = 0;
+    // UTF-16 units of the bodies plus separators: 3 bytes per unit bounds their UTF-8 size, so
+    // while 3 × units fits, nothing is measured (the usual case: a 2 MiB limit and ~50 KB
+    // batches). Past that bound the run is measured exactly, once, then body by body.
+    let units = 0;
+    let bytes = -1;
     const bodies: string[] = [];
     for (let want = Math.min(limit, PROBE_ROWS); want > 0; want = limit - bodies.length) {
       const rows = this.s.run.all(last, maxSeq, want);
       for (const [seq, body] of rows) {
+        const u = units + body.length + 1;
         if (bodies.length === 0) first = seq;
-        else if (seq !== last + 1 || chars + body.length > maxChars) return { first, last, bodies };
+        else if (seq !== last + 1) return { first, last, bodies };
+        else if (u * 3 > maxBytes) {
+          if (bytes < 0) bytes = utf8Size(bodies);
+          const b = Buffer.byteLength(body) + 1;
+          if (bytes + b > maxBytes) return { first, last, bodies };
+          bytes += b;
+        }
         bodies.push(body);
-        chars += body.length;
+        units = u;
         last = seq;
       }
       if (rows.length < want) break; // the end of the outbox (or of maxSeq)

@@ -3,4 +3,4 @@ export { Backoff } from './backoff.js';
 export { Lanes, type Batch, type ReadRun } from './lanes.js';
 export { LinkEstimator, type AckSample, type EstimatorOptions, type LinkEstimate, type LinkPhase } from './estimator.js';
 export { NetWatch, networkSignature } from './netwatch.js';
-export { batchPrefix, telemetryPayload, droppedPayload, statusPayload, LWT_PAYLOAD } from './payload.js';
+export { batchPrefix, telemetryPayload, droppedPayload, fitDropped, statusPayload, LWT_PAYLOAD, BATCH_ENVELOPE_BYTES, MIN_READING_BYTES } from './payload.js';

@@ -12,15 +12,16 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
-  MAX_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck,
-  type DriverHealth, type Logger, type OutboxHealth, type Status,
+  MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck, validateGatewayConfigMessage,
+  type DriverHealth, type GatewayTopicKind, type Logger, type OutboxHealth, type Status,
 } from '@ioc/shared';
+import { uplinkConfigProblems } from '../config/checks.js';
 import type { UplinkConfig } from '../config/schema.js';
 import type { Outbox, OutboxRun } from '../outbox/index.js';
 import { Backoff } from './backoff.js';
 import { Lanes, SentRanges, type Batch, type ReadRun } from './lanes.js';
 import { NetWatch } from './netwatch.js';
-import { LWT_PAYLOAD, batchPrefix, droppedPayload, statusPayload, telemetryPayload } from './payload.js';
+import { BATCH_ENVELOPE_BYTES, LWT_PAYLOAD, batchPrefix, fitDropped, statusPayload, telemetryPayload } from './payload.js';
 
 export type LinkState = 'connecting' | 'connected' | 'backoff' | 'stopped';
 
@@ -35,8 +36,8 @@ export interface UplinkEvents {
 
 export interface UplinkOptions {
   gatewayId: string;
-  /** ca/cert/key are absolute paths. */
-  config: UplinkConfig;
+  /** ca/cert/key are absolute paths. (renewBefore is the renewer's: ../enroll/renew.ts.) */
+  config: Omit<UplinkConfig, 'renewBefore'>;
   outbox: Outbox;
   logger: Logger;
   version: string;
@@ -48,6 +49,11 @@ export interface UplinkOptions {
   netPollMs?: number;
   /** Upper bound for stop() (default 3000 ms). */
   stopTimeoutMs?: number;
+  /**
+   * How long after the first subscription to wait for the hub's announced limits before assuming
+   * a hub that announces none (default 3000 ms); until then payloads stay under MIN_PAYLOAD_BYTES.
+   */
+  hubConfigGraceMs?: number;
 }
 
 export interface UplinkCounters {
@@ -63,17 +69,12 @@ export interface UplinkCounters {
   dropEventsSent: number;
 }
 
-/**
- * Largest body text per batch. A UTF-16 code unit is at most 3 UTF-8 bytes, so a batch within
- * this budget (plus its small envelope) stays under the hub's payload limit.
- */
-const BODY_CHAR_BUDGET = Math.floor((MAX_PAYLOAD_BYTES - 4096) / 3);
 /** Covers TCP connect + TLS handshake + CONNACK on a slow cellular link. */
 const CONNECT_TIMEOUT_MS = 20_000;
 
 export class Uplink extends EventEmitter<UplinkEvents> {
   private readonly gw: string;
-  private readonly cfg: UplinkConfig;
+  private readonly cfg: Omit<UplinkConfig, 'renewBefore'>;
   private readonly outbox: Outbox;
   private readonly log: Logger;
   private readonly version: string;
@@ -81,7 +82,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private readonly outboxWrites: (() => Partial<OutboxHealth>) | undefined;
   private readonly now: () => number;
   private readonly stopTimeoutMs: number;
-  private readonly topics: { telemetry: string; ack: string; status: string; events: string };
+  private readonly topics: { telemetry: string; ack: string; status: string; events: string; config: string };
   private readonly prefix: string;
   private readonly backoff: Backoff;
   private readonly netwatch: NetWatch;
@@ -110,6 +111,16 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private ackImmediate: NodeJS.Immediate | null = null;
   private stopping: Promise<void> | null = null;
   private lastError = '';
+  /** Handlers of other hub→gateway topics (certificate renewal), by topic. */
+  private readonly hubHandlers = new Map<string, (payload: Buffer) => void>();
+  /**
+   * The hub's payload limit as it announced it on ioc/v1/{gw}/config: undefined = not heard yet,
+   * null = heard, without a limit. Kept across connections; a new announcement replaces it.
+   */
+  private hubMaxPayloadBytes: number | null | undefined = undefined;
+  private readonly hubConfigGraceMs: number;
+  /** performance.now() of the first subscription (0: none yet), for hubConfigGraceMs. */
+  private firstReadyAt = 0;
   private readonly c: UplinkCounters = {
     batchesSent: 0, readingsSent: 0, resends: 0, ackTimeouts: 0, rejectedAcks: 0,
     reconnects: 0, connectFailures: 0, dropEventsSent: 0,
@@ -132,11 +143,16 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       ack: gatewayTopic(this.gw, 'ack'),
       status: gatewayTopic(this.gw, 'status'),
       events: gatewayTopic(this.gw, 'events'),
+      config: gatewayTopic(this.gw, 'config'),
     };
+    // A config built in code gets the same checks as a file (mqtt:// without insecure, …).
+    const problems = uplinkConfigProblems(this.cfg);
+    if (problems.length) throw new Error(`uplink config: ${problems.join('; ')}`);
+    this.hubConfigGraceMs = opts.hubConfigGraceMs ?? 3000;
     this.backoff = new Backoff(this.cfg.backoff.initialMs, this.cfg.backoff.maxMs);
     this.netwatch = new NetWatch(() => this.onNetworkChange(), opts.netPollMs ?? 3000);
     this.lanes = new Lanes(this.cfg.batchSize, this.cfg.maxInflightBatches);
-    this.read = (after, limit, maxSeq) => this.outbox.readRun(after, limit, maxSeq, BODY_CHAR_BUDGET);
+    this.read = (after, limit, maxSeq) => this.outbox.readRun(after, limit, maxSeq, this.payloadLimit() - BATCH_ENVELOPE_BYTES);
     this.sent = new SentRanges(this.outbox.ackedUpTo);
   }
 
@@ -144,7 +160,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   start(): void {
     if (this.state !== 'stopped') return;
     this.startedAt = this.now();
-    if (!/^mqtts:/.test(this.cfg.url)) this.log.warn({ url: this.cfg.url }, 'uplink without TLS: only for a lab set-up');
+    if (!/^mqtts:/.test(this.cfg.url)) this.log.warn({ url: this.cfg.url }, 'uplink without TLS (uplink.insecure): only for a lab set-up');
     this.netwatch.start();
     this.statusTimer = setInterval(() => this.publishStatus(), this.cfg.statusIntervalMs);
     this.state = 'connecting';
@@ -185,7 +201,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     if (wasConnected && client.connected) {
       // Each wait also ends when the link drops meanwhile: a dead link costs no timeout.
       const closed = new Promise<void>((res) => { client.once('close', () => res()); });
-      const offline = statusPayload({ ...this.buildStatus(), online: false, link: 'stopped' });
+      const offline = statusPayload({ ...this.buildStatus(), online: false, link: 'stopped' }, this.payloadLimit());
       await within(Promise.race([closed, new Promise<void>((res) => {
         client.publish(this.topics.status, offline, { qos: 1, retain: true }, () => res());
       })]));
@@ -287,13 +303,25 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.everConnected = true;
     this.log.info({ url: this.cfg.url, ackedUpTo: this.outbox.ackedUpTo, lastSeq: this.outbox.lastSeq }, 'uplink connected');
     this.publishStatus();
-    client.subscribe(this.topics.ack, { qos: 1 }, (err, granted) => {
+    // The hub's config (retained: its payload limit) comes with the ack subscription. aedes sends
+    // a retained message after the SUBACK, so the first batches may go out before it arrives:
+    // payloadLimit() keeps them small until then.
+    client.subscribe([this.topics.ack, this.topics.config], { qos: 1 }, (err, granted) => {
       if (client !== this.client) return;
-      if (err || !granted?.[0] || granted[0].qos >= 128) { // 0x80: refused (v5 reason codes too)
+      const grant = (topic: string) => granted?.find((g) => g.topic === topic);
+      const ack = grant(this.topics.ack);
+      if (err || !ack || ack.qos >= 128) { // 0x80: refused (v5 reason codes too)
         this.log.error({ err: err?.message, topic: this.topics.ack }, 'ack subscription refused; reconnecting');
         client.end(true);
         return;
       }
+      const config = grant(this.topics.config);
+      if ((!config || config.qos >= 128) && this.hubMaxPayloadBytes === undefined) {
+        // A broker whose ACL does not allow it: nothing will be announced; our own limit applies.
+        this.log.warn({ topic: this.topics.config }, 'hub config subscription refused: using uplink.maxPayloadBytes without the hub\'s limit');
+        this.hubMaxPayloadBytes = null;
+      }
+      if (!this.firstReadyAt) this.firstReadyAt = performance.now();
       this.ready = true;
       this.lanes.plan(this.outbox.ackedUpTo, this.outbox.lastSeq);
       if (this.lanes.boundary !== null) {
@@ -343,7 +371,12 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   // --- inbound -------------------------------------------------------------------------------
 
   private onMessage(client: MqttClient, topic: string, payload: Buffer): void {
-    if (client !== this.client || topic !== this.topics.ack) return;
+    if (client !== this.client) return;
+    if (topic === this.topics.config) return this.onHubConfig(payload);
+    if (topic !== this.topics.ack) {
+      this.hubHandlers.get(topic)?.(payload);
+      return;
+    }
     const r = decodePayload(payload, validateAck);
     if (!r.ok) {
       this.c.rejectedAcks++;
@@ -359,6 +392,43 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       this.pendingAckUpTo = -1;
       if (client === this.client && upTo >= 0) this.applyAck(upTo);
     });
+  }
+
+  /** The hub's retained config: its payload limit caps every payload from now on. */
+  private onHubConfig(payload: Buffer): void {
+    const r = decodePayload(payload, validateGatewayConfigMessage);
+    if (!r.ok) {
+      this.log.warn({ reason: r.reason, topic: this.topics.config }, 'rejected hub config; payloads stay within the limit known so far');
+      return;
+    }
+    const limit = r.value.limits?.maxPayloadBytes ?? null;
+    if (limit === this.hubMaxPayloadBytes) return;
+    const before = this.payloadLimit();
+    this.hubMaxPayloadBytes = limit;
+    const now = this.payloadLimit();
+    this.log.info({ hubMaxPayloadBytes: limit, own: this.cfg.maxPayloadBytes ?? MAX_PAYLOAD_BYTES, payloadLimit: now }, 'hub announced its limits');
+    // A status sent under the floor may have left out the drivers.
+    if (now > before) this.publishStatus();
+    this.schedulePump();
+  }
+
+  /**
+   * Largest payload to publish now: our own uplink.maxPayloadBytes, and the hub's announced limit.
+   * Before the hub has announced one, MIN_PAYLOAD_BYTES, which every hub accepts (a payload over
+   * the hub's limit closes the connection, and a gateway resending it would never get through);
+   * a hub that has said nothing hubConfigGraceMs after the first subscription announces nothing
+   * (an older hub), and our own limit applies.
+   */
+  payloadLimit(): number {
+    const own = this.cfg.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+    const hub = this.hubMaxPayloadBytes;
+    if (hub !== undefined) return hub === null ? own : Math.min(own, hub);
+    if (this.firstReadyAt && performance.now() - this.firstReadyAt >= this.hubConfigGraceMs) {
+      this.hubMaxPayloadBytes = null;
+      this.log.info({ waitedMs: this.hubConfigGraceMs, payloadLimit: own }, 'the hub announced no limits (an older hub?): using uplink.maxPayloadBytes');
+      return own;
+    }
+    return Math.min(own, MIN_PAYLOAD_BYTES);
   }
 
   private applyAck(upTo: number): void {
@@ -420,7 +490,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   }
 
   private publishBatch(client: MqttClient, batch: Batch, run: OutboxRun): void {
-    const payload = telemetryPayload(this.prefix, run.first, run.last, batch.lane, run.bodies);
+    const payload = telemetryPayload(this.prefix, run.first, run.last, batch.lane, run.bodies, this.outbox.lastSeq);
     this.c.batchesSent++;
     this.c.readingsSent += run.bodies.length;
     if (this.sent.add(run.first, run.last)) this.c.resends++;
@@ -439,9 +509,12 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private sendDrops(client: MqttClient): void {
     if (this.dropsReported < 0) this.dropsSentUpTo = 0;
     this.dropsReported = this.outbox.droppedTotal;
+    const limit = this.payloadLimit();
     for (const d of this.outbox.pendingDrops(this.dropsSentUpTo)) {
-      client.publish(this.topics.events, droppedPayload(d), { qos: 1 });
-      this.c.dropEventsSent++;
+      for (const payload of fitDropped(d, limit)) {
+        client.publish(this.topics.events, payload, { qos: 1 });
+        this.c.dropEventsSent++;
+      }
       for (const [, last] of d.ranges) if (last > this.dropsSentUpTo) this.dropsSentUpTo = last;
     }
   }
@@ -465,11 +538,46 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.pump();
   }
 
+  /**
+   * Subscribes, on the current connection, to one more topic the hub publishes to this gateway.
+   * Resolves false when offline or when the hub refuses the subscription (an older hub).
+   */
+  subscribeHub(kind: GatewayTopicKind, handler: (payload: Buffer) => void): Promise<boolean> {
+    const client = this.client;
+    const topic = gatewayTopic(this.gw, kind);
+    this.hubHandlers.set(topic, handler);
+    if (!this.ready || !client) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      client.subscribe(topic, { qos: 1 }, (err, granted) => resolve(!err && !!granted?.[0] && granted[0].qos < 128 && client === this.client));
+    });
+  }
+
+  /** Publishes QoS 1 on one of this gateway's topics; false when offline. */
+  publishGateway(kind: GatewayTopicKind, payload: string): boolean {
+    const client = this.client;
+    if (!this.ready || !client) return false;
+    client.publish(gatewayTopic(this.gw, kind), payload, { qos: 1 });
+    return true;
+  }
+
+  /**
+   * Drops the connection and connects again at once, reading ca/cert/key anew (after a renewed
+   * certificate was written). The outbox is untouched; unacknowledged rows are resent as after
+   * any reconnect.
+   */
+  reconnect(reason: string): void {
+    const client = this.client;
+    if (!client || this.state === 'stopped') return;
+    this.log.info({ reason }, 'uplink reconnecting');
+    this.backoff.reset();
+    client.end(true);
+  }
+
   /** Publishes the retained status now (also on a timer and at connect); a no-op while offline. */
   publishStatus(): void {
     const client = this.client;
     if (this.state !== 'connected' || !client) return;
-    client.publish(this.topics.status, statusPayload(this.buildStatus()), { qos: 1, retain: true });
+    client.publish(this.topics.status, statusPayload(this.buildStatus(), this.payloadLimit()), { qos: 1, retain: true });
   }
 
   private clearTimers(): void {

@@ -256,6 +256,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       // stable: equal timestamps keep their seq order.
       if (!inTimeOrder(rs)) rs.sort((a, b) => a.ts - b.ts);
       for (const r of rs) {
+        // The hub found its ts outside its window (admission.ts): it says nothing about now.
+        if (r.q === 'bad' && r.reason === 'clock_skew') continue;
         if (r.ts <= s.lastTs) continue;
         if (r.ts > now + this.maxFutureSkewMs) {
           if (now - this.futureWarned > 60_000) {

@@ -17,6 +17,7 @@ import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { installAuthHook } from './auth-hook.js';
 import { devicesRoutes } from './devices.js';
+import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
@@ -39,6 +40,8 @@ function hostName(header: string): string {
 
 export function buildApi(deps: ApiDeps): ApiInstance {
   const app = Fastify({
+    // HTTPS unless http.tls is false (loopback only); the type stays the plain server's (same API).
+    ...((deps.https ? { https: deps.https } : {}) as object),
     logger: false,
     bodyLimit: MAX_BODY_BYTES,
     // A bare JSON 'null' or deep nesting is refused by the schemas; prototype keys never reach them.
@@ -95,6 +98,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(usersRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(auditRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(gatewaysRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(enrolmentRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(devicesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(readingsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });

@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
+import type { EnrolmentService } from '../enrol/service.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 
@@ -26,6 +27,14 @@ export interface ApiDeps {
   allowedHosts?: readonly string[];
   /** Login attempts per client address per minute. */
   loginRatePerMinute?: number;
+  /** Gateway enrolment, revocation (absent: those routes answer 404). */
+  enrolment?: EnrolmentService;
+  /** Enrolment attempts per client address per minute. */
+  enrolRatePerMinute?: number;
+  /** The broker's port, told to an enrolling gateway for its uplink.url. */
+  mqttPort?: number;
+  /** Serve HTTPS with this certificate chain (PEM: the server certificate, then its CA) and key. */
+  https?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
   /** Whether the hub can store (disk full, writes failing): /health reports it. */
   storage?: { state(): StorageState };

@@ -1,4 +1,4 @@
-/** The audit log in hub.db (table audit_log, ./schema.ts). */
+/** The audit log in hub.db (table audit_log, ../db/schema/audit.ts). */
 import type { HubDatabase } from '../db/database.js';
 import { chainHash, GENESIS, sameHash } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditInput, AuditLog, AuditVerifyResult } from './types.js';

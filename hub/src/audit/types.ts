@@ -30,6 +30,7 @@ export type AuditAction =
   | 'hub.started'
   | 'hub.backup'
   | 'hub.restored'
+  | 'data.imported'
   | 'data.exported';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';

@@ -1,6 +1,6 @@
 /**
  * Where users, sessions, API keys and failed logins are kept: one small interface, SQLite in
- * hub.db today (tables in ./schema.ts). Secrets arrive here already hashed or sealed.
+ * hub.db today (tables in ../db/schema/people.ts). Secrets arrive here already hashed or sealed.
  */
 import type { Statement } from 'better-sqlite3';
 import type { HubDatabase } from '../db/database.js';

@@ -35,21 +35,26 @@ export function buildScope(registry: Registry, areas: readonly string[]): Scope 
     all || (commune !== undefined && codes.has(commune)) || (province !== undefined && codes.has(province));
   const devices = new Set<string>();
   const gateways = new Set<string>();
+  // Commune → province, from the registry: a province-wide area covers its communes.
+  const provinceOf = new Map<string, string>();
+  for (const d of registry.devices.values()) provinceOf.set(d.communeCode, d.provinceCode);
   for (const d of registry.devices.values()) {
     if (!inArea(d.communeCode, d.provinceCode)) continue;
     devices.add(d.id);
     // A gateway is visible to whoever sees one of its devices.
     gateways.add(d.gateway);
   }
+  const gatewayInArea = (commune: string | undefined) => inArea(commune, commune && provinceOf.get(commune));
   for (const g of registry.gateways.values()) {
-    if (inArea(g.communeCode, undefined)) gateways.add(g.id);
+    if (gatewayInArea(g.communeCode)) gateways.add(g.id);
   }
   return {
     areas: [...areas],
     all,
     hasDevice: (id) => all ? registry.devices.has(id) : devices.has(id),
-    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id),
-    hasArea: (code) => all || codes.has(code) || (code.length === 5 && [...registry.devices.values()].some((d) => d.communeCode === code && codes.has(d.provinceCode))),
+    // Gateways enrolled after this scope was built (registry.addGateway) are seen by their commune.
+    hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id) || gatewayInArea(registry.gateways.get(id)?.communeCode),
+    hasArea: (code) => all || codes.has(code) || codes.has(provinceOf.get(code) ?? ''),
     devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices },
   };
 }

@@ -213,7 +213,7 @@ export class AuthService {
       }
       const otp = input.otp.trim();
       if (/^[0-9]{6}$/.test(otp)) {
-        totpStep = await checkTotp(this.keyring.open(user.totpSecret, `user:${user.id}:totp`), otp, user.totpLastStep);
+        totpStep = await checkTotp(this.keyring.open(user.totpSecret, `user:${user.id}:totp`), otp, user.totpLastStep, now);
       } else {
         const h = hashRecoveryCode(otp);
         if (user.recoveryCodes.includes(h)) usedRecovery = h;
@@ -323,7 +323,7 @@ export class AuthService {
     const user = this.mustUser(username);
     const pending = this.pendingTotp.get(user.id);
     if (!pending || this.now() - pending.at > 15 * 60_000) throw new AuthError('mfa_not_started', 'start TOTP enrolment first (it expires after 15 minutes)');
-    const step = await checkTotp(this.keyring.open(pending.sealed, `user:${user.id}:totp`), code, null);
+    const step = await checkTotp(this.keyring.open(pending.sealed, `user:${user.id}:totp`), code, null, this.now());
     if (step === null) throw new AuthError('invalid_mfa', 'the code does not match: check the phone’s clock and enter the current code');
     const codes = newRecoveryCodes();
     this.people.transaction(() => {

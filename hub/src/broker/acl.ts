@@ -3,7 +3,8 @@
  * authenticate, authorizePublish, authorizeSubscribe).
  *
  * - connect: mutual TLS already proved the certificate chains to our CA; here its CN must equal
- *   the MQTT clientId and be a registered gateway.
+ *   the MQTT clientId and be a registered (or enrolled) gateway that is not revoked, and the
+ *   certificate's serial must not be a revoked one (hub/src/enrol/revocation.ts).
  * - publish: a gateway publishes only on its own topics of the kinds gateways publish
  *   (PUBLISHED_BY in shared/topics.ts), within the payload limit; only status may be retained.
  * - subscribe: a gateway subscribes only to its own topics of the kinds the hub publishes.
@@ -13,16 +14,18 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { AedesOptions, Client, PublishPacket, Subscription } from 'aedes';
-import { PUBLISHED_BY, parseGatewayTopic, type Logger } from '@ioc/shared';
+import { PUBLISHED_BY, normalizeSerial, parseGatewayTopic, type Logger } from '@ioc/shared';
 import type { HubMetrics } from '../metrics.js';
 import { rateLimitedLog } from '../util/rate-limited-log.js';
 
-export type ConnectRefusal = 'no_certificate' | 'cn_mismatch' | 'unknown_gateway';
+export type ConnectRefusal = 'no_certificate' | 'cn_mismatch' | 'unknown_gateway' | 'revoked';
 export type PublishRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'hub_topic' | 'oversize' | 'no_client';
 export type SubscribeRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'gateway_topic' | 'wildcard';
 
 export interface AclOptions {
   isGateway(id: string): boolean;
+  /** The gateway, or this certificate serial of it, was revoked (absent: nothing is ever revoked). */
+  isRevoked?(id: string, serial: string | undefined): boolean;
   maxPayloadBytes: number;
   logger: Logger;
   metrics: Pick<HubMetrics, 'brokerRefused' | 'rejected'>;
@@ -63,6 +66,14 @@ export function peerCommonName(conn: unknown): string | undefined {
   return Array.isArray(cn) ? cn[0] : cn;
 }
 
+/** Serial of the client certificate (upper-case hex), as recorded at enrolment. */
+export function peerSerial(conn: unknown): string | undefined {
+  const sock = conn as Partial<TLSSocket>;
+  if (typeof sock.getPeerCertificate !== 'function' || sock.authorized !== true) return undefined;
+  const serial = sock.getPeerCertificate()?.serialNumber;
+  return serial ? normalizeSerial(serial) : undefined;
+}
+
 function remote(client: Client | null): string | undefined {
   const sock = client?.conn as Partial<TLSSocket> | undefined;
   return sock?.remoteAddress ? `${sock.remoteAddress}:${sock.remotePort}` : undefined;
@@ -85,7 +96,8 @@ export function createAcl(opts: AclOptions): AclHooks {
 
   const authenticate: AclHooks['authenticate'] = (client, _username, _password, done) => {
     const cn = peerCommonName(client.conn);
-    const reason = checkConnect(opts.isGateway, client.id, cn);
+    let reason = checkConnect(opts.isGateway, client.id, cn);
+    if (!reason && opts.isRevoked?.(client.id, peerSerial(client.conn))) reason = 'revoked';
     if (!reason) return done(null, true);
     brokerRefused.inc({ action: 'connect', reason });
     log(`connect:${reason}`, 'warn', { clientId: client.id, cn, remote: remote(client), reason }, 'MQTT connection refused');

@@ -1,15 +1,23 @@
 /**
  * The embedded broker: aedes behind a TLS server that requires a client certificate signed by our
- * CA (mutual TLS). MQTT 3.1.1 (aedes 1.2 refuses MQTT 5 CONNECT; see DESIGN.md).
+ * CA (mutual TLS, TLS 1.2 or later). MQTT 3.1.1 (aedes 1.2 refuses MQTT 5 CONNECT; see DESIGN.md).
+ *
+ * What a client, even one with a valid certificate, cannot do to the hub: open more than
+ * maxConnections connections (TLS handshakes included), hold one open without sending CONNECT for
+ * more than connectTimeoutMs, send a packet larger than the payload limit (refused from its fixed
+ * header, ./frame-guard.ts), or publish faster than its rate cap (./rate-limit.ts). Each refusal
+ * is counted in ioc_hub_broker_refused_total{action,reason} and logged, rate-limited.
  */
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { Aedes, type Client } from 'aedes';
-import type { Logger } from '@ioc/shared';
+import { MQTT_PACKET_SLACK_BYTES, type Logger } from '@ioc/shared';
 import type { HubMetrics } from '../metrics.js';
 import { rateLimitedLog } from '../util/rate-limited-log.js';
 import { createAcl, isAclRefusal } from './acl.js';
+import { MqttFrameGuard } from './frame-guard.js';
+import { RateLimiter, withRateLimit } from './rate-limit.js';
 
 export interface BrokerOptions {
   host: string;
@@ -17,7 +25,14 @@ export interface BrokerOptions {
   /** PEM contents. */
   tls: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer };
   isGateway(id: string): boolean;
+  isRevoked?(id: string, serial: string | undefined): boolean;
   maxPayloadBytes: number;
+  /** TCP connections at once (TLS handshakes included); more are closed at accept. */
+  maxConnections: number;
+  /** A connection that has not sent CONNECT after this long is closed. */
+  connectTimeoutMs: number;
+  /** Per-gateway publish rate (token bucket; see ./rate-limit.ts). */
+  rateLimit: { messagesPerS: number; burst: number };
   logger: Logger;
   metrics: HubMetrics;
 }
@@ -34,19 +49,31 @@ export interface EmbeddedBroker {
 export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.logger;
   const limited = rateLimitedLog(log);
-  const acl = createAcl({ isGateway: opts.isGateway, maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics: opts.metrics });
-  const aedes = await Aedes.createBroker({ ...acl, connectTimeout: 10_000 });
+  const { metrics } = opts;
+  const acl = createAcl({ isGateway: opts.isGateway, ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}), maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics });
+  const limiter = new RateLimiter(opts.rateLimit.messagesPerS, opts.rateLimit.burst);
+  const authorizePublish = withRateLimit(acl.authorizePublish, limiter, { metrics, log: limited, closed: () => aedes.closed });
+  const aedes = await Aedes.createBroker({ ...acl, authorizePublish, connectTimeout: opts.connectTimeoutMs });
 
   (aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
-  aedes.on('clientReady', (client: Client) => log.info({ clientId: client.id }, 'gateway connected'));
+  aedes.on('clientReady', (client: Client) => {
+    // Authenticated: from now on the connection may carry packets up to the payload limit.
+    if (client.conn instanceof MqttFrameGuard) client.conn.accepted();
+    log.info({ clientId: client.id }, 'gateway connected');
+  });
   aedes.on('clientDisconnect', (client: Client) => log.info({ clientId: client.id }, 'gateway disconnected'));
   aedes.on('clientError', (client: Client, err: Error) => {
     if (isAclRefusal(err)) return;
     limited(`clientError:${client.id}`, 'warn', { clientId: client.id, err: err.message }, 'MQTT client error');
   });
-  aedes.on('connectionError', (client: Client, err: Error) =>
-    limited('connectionError', 'warn', { clientId: client?.id, err: err.message }, 'MQTT connection error'),
-  );
+  aedes.on('connectionError', (client: Client, err: Error) => {
+    // aedes' connect timer: no CONNECT within connectTimeoutMs (lib/client.js).
+    if (/connect did not arrive in time/.test(err.message)) {
+      metrics.brokerRefused.inc({ action: 'connect', reason: 'connect_timeout' });
+      return limited('connect_timeout', 'warn', { remote: remoteOf(client), timeoutMs: opts.connectTimeoutMs }, 'connection closed: no MQTT CONNECT in time');
+    }
+    limited('connectionError', 'warn', { clientId: client?.id, err: err.message }, 'MQTT connection error');
+  });
 
   const sockets = new Set<Socket>();
   const server = createServer(
@@ -62,15 +89,31 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
       noDelay: true,
     },
     (socket: TLSSocket) => {
-      aedes.handle(socket);
+      const guard = new MqttFrameGuard(socket, {
+        maxRemainingLength: opts.maxPayloadBytes + MQTT_PACKET_SLACK_BYTES,
+        firstRemainingLength: MQTT_PACKET_SLACK_BYTES,
+        onRefuse(reason, d) {
+          metrics.brokerRefused.inc({ action: 'packet', reason });
+          if (reason === 'oversize') metrics.rejected.inc({ reason: 'oversize' });
+          const cn = (socket.getPeerCertificate()?.subject as { CN?: string } | undefined)?.CN;
+          limited(`packet:${reason}:${cn ?? ''}`, 'warn', { cn, remote: `${socket.remoteAddress}:${socket.remotePort}`, reason, ...d }, 'MQTT packet refused from its fixed header; closing the connection');
+        },
+      });
+      aedes.handle(guard);
     },
   );
+  // Counted at accept, before the TLS handshake: a flood of handshakes is capped as well.
+  server.maxConnections = opts.maxConnections;
+  server.on('drop', (d?: { remoteAddress?: string; remotePort?: number }) => {
+    metrics.brokerRefused.inc({ action: 'connect', reason: 'max_connections' });
+    limited('max_connections', 'warn', { remote: d?.remoteAddress, max: opts.maxConnections }, 'connection refused: mqtt.maxConnections reached');
+  });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-    opts.metrics.brokerRefused.inc({ action: 'connect', reason: 'tls' });
+    metrics.brokerRefused.inc({ action: 'connect', reason: 'tls' });
     limited(`tls:${err.code ?? err.message}`, 'warn', { remote: socket.remoteAddress, err: err.message, code: err.code }, 'TLS handshake refused (client certificate missing or not signed by the CA?)');
   });
 
@@ -107,4 +150,9 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
       return closing;
     },
   };
+}
+
+function remoteOf(client: Client | null | undefined): string | undefined {
+  const c = client?.conn as { remoteAddress?: string; remotePort?: number } | undefined;
+  return c?.remoteAddress ? `${c.remoteAddress}:${c.remotePort}` : undefined;
 }

@@ -1,14 +1,17 @@
 /** ioc-hub: the hub's command line. */
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
+import { EnrolStore } from '../enrol/store.js';
+import { registerGatewayCommands } from './gateway.js';
 import { buildRegistry } from '../config/registry.js';
 import { startHub, type Hub } from '../hub.js';
 import { importOutboxExport } from '../import/outbox-export.js';
-import { createAdmission } from '../ingest/admission.js';
+import { clockWindow, createAdmission } from '../ingest/admission.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
+import { registerPeopleCommands } from './people.js';
+import { openCliState, type CliState } from './state.js';
 import { registerBackupCommands } from './backup-commands.js';
 
 function fail(err: unknown): never {
@@ -26,6 +29,10 @@ const program = new Command('ioc-hub')
     `
 Examples:
   ioc-hub start --config /etc/ioc/hub.yaml
+  ioc-hub user add lan.admin --role admin --config /etc/ioc/hub.yaml
+  ioc-hub gateway token gw-hue-02 --commune 19816 --config /etc/ioc/hub.yaml
+  ioc-hub gateway revoke gw-hue-02 --config /etc/ioc/hub.yaml
+  ioc-hub audit verify --config /etc/ioc/hub.yaml
   ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml
   ioc-hub backup /var/backups/ioc/hub-$(date +%F).db --config /etc/ioc/hub.yaml
   ioc-hub restore /var/backups/ioc/hub-2025-11-30.db --config /etc/ioc/hub.yaml`,
@@ -38,8 +45,9 @@ program
   .addHelpText(
     'after',
     `
-The "hub ready" line carries mqttPort, httpPort, api (base URL) and pkiDir (the demo PKI, when
-mqtt.tls is not configured: ca.crt and clients/{gateway}.crt/.key go to each gateway).
+The "hub ready" line carries mqttPort, httpPort, api (base URL: https unless http.tls is false),
+caFingerprint (the hub CA's SHA-256, what \`ioc-edge enroll --ca-fingerprint\` pins) and pkiDir
+(the demo PKI, when mqtt.tls is not configured).
 
 Examples:
   ioc-hub start --config hub.yaml
@@ -84,7 +92,7 @@ Examples:
     process.on('SIGINT', () => void stop('SIGINT'));
     // After the handlers: whoever waits for this line may send SIGTERM at once.
     logger.info(
-      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, dataDir: config.hub.dataDir, version: VERSION },
+      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, caFingerprint: hub.caFingerprint, dataDir: config.hub.dataDir, version: VERSION },
       'hub ready',
     );
   });
@@ -107,10 +115,14 @@ Examples:
   )
   .action(async (file: string, opts: { config: string; json?: boolean }) => {
     let store;
+    let state: CliState | undefined;
     try {
-      const { config } = loadHubConfig(opts.config);
+      state = openCliState(opts.config);
+      const { config } = state;
       const registry = buildRegistry(config.registry);
-      store = openSqliteStore({ path: join(config.hub.dataDir, 'hub.db'), admit: createAdmission(registry) });
+      store = openSqliteStore({ db: state.db, admit: createAdmission(registry, clockWindow(config.ingest)), maxClockSkewMs: config.ingest.maxClockSkewMs });
+      // Gateways enrolled with a token are gateways here too, as in the running hub.
+      for (const g of new EnrolStore(state.db).enrolled()) registry.addGateway({ id: g.gateway, ...(g.commune ? { communeCode: g.commune } : {}) });
       const summary = await importOutboxExport(file, {
         store,
         registry,
@@ -124,14 +136,25 @@ Examples:
         );
         for (const l of summary.invalidLines) console.log(`  line ${l.line}: ${l.reason}`);
       }
+      state.audit.append({
+        actor: state.actor,
+        action: 'data.imported',
+        target: `gateway:${summary.gw}`,
+        summary: `${file}: ${summary.stored} readings stored, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined, ${summary.invalid} invalid lines`,
+        after: { stored: summary.stored, duplicates: summary.duplicates, quarantined: summary.quarantined, dropped: summary.dropped, invalid: summary.invalid, upTo: summary.upTo },
+      });
       store.close();
+      state.close();
       process.exitCode = summary.invalid ? 1 : 0;
     } catch (err) {
       store?.close();
+      state?.close();
       fail(err);
     }
   });
 
+registerPeopleCommands(program);
+registerGatewayCommands(program, fail);
 registerBackupCommands(program, fail);
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 /** Loads and checks hub.yaml; a bad file fails fast with a ConfigError naming the key. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, compile, parseConfig, type Validator } from '@ioc/shared';
+import { ConfigError, compile, parseConfig, parseDuration, type Validator } from '@ioc/shared';
 import { HubConfigSchema, type HubConfig, type ResolvedHubConfig } from './schema.js';
 
 let validator: Validator<ResolvedHubConfig> | undefined;
@@ -29,6 +29,13 @@ function semanticProblems(c: ResolvedHubConfig): string[] {
       );
     }
   });
+  if (c.http.tls === false && !isLoopback(c.http.host)) {
+    problems.push(`http.tls: false (plain HTTP) is only allowed with a loopback http.host (127.0.0.1, ::1, localhost), got "${c.http.host}": passwords, sessions and enrolment tokens would cross the network in clear`);
+  }
+  for (const key of ['tokenTtl', 'certificateValidity'] as const) {
+    const ms = parseDuration(c.enrolment[key]);
+    if (ms !== null && ms < 60_000) problems.push(`enrolment.${key}: at least 1m, got "${c.enrolment[key]}"`);
+  }
   if (c.auth.open && !isLoopback(c.http.host)) {
     problems.push(`auth.open: only allowed with a loopback http.host (127.0.0.1, ::1, localhost), got "${c.http.host}": anyone who can reach the port would see everything`);
   }
@@ -44,15 +51,22 @@ function resolvePaths(c: ResolvedHubConfig, configDir: string): ResolvedHubConfi
   return {
     ...c,
     hub: { ...c.hub, dataDir: abs(c.hub.dataDir), ...(c.hub.secretKeyFile ? { secretKeyFile: abs(c.hub.secretKeyFile) } : {}) },
-    mqtt: { ...c.mqtt, ...(c.mqtt.tls ? { tls: { ca: abs(c.mqtt.tls.ca), cert: abs(c.mqtt.tls.cert), key: abs(c.mqtt.tls.key) } } : {}) },
+    mqtt: {
+      ...c.mqtt,
+      ...(c.mqtt.tls
+        ? { tls: { ca: abs(c.mqtt.tls.ca), cert: abs(c.mqtt.tls.cert), key: abs(c.mqtt.tls.key), ...(c.mqtt.tls.caKey ? { caKey: abs(c.mqtt.tls.caKey) } : {}) } }
+        : {}),
+    },
+    http: { ...c.http, ...(c.http.tls ? { tls: { cert: abs(c.http.tls.cert), key: abs(c.http.tls.key) } } : {}) },
   };
 }
 
 function checkFiles(c: ResolvedHubConfig, file: string): void {
-  if (!c.mqtt.tls) return;
-  for (const k of ['ca', 'cert', 'key'] as const) {
-    const p = c.mqtt.tls[k];
-    if (!existsSync(p)) throw new ConfigError(file, `mqtt.tls.${k}: file not found: ${p}`);
+  const files: Array<[string, string | undefined]> = [];
+  if (c.mqtt.tls) for (const k of ['ca', 'cert', 'key', 'caKey'] as const) files.push([`mqtt.tls.${k}`, c.mqtt.tls[k]]);
+  if (c.http.tls) for (const k of ['cert', 'key'] as const) files.push([`http.tls.${k}`, c.http.tls[k]]);
+  for (const [key, p] of files) {
+    if (p !== undefined && !existsSync(p)) throw new ConfigError(file, `${key}: file not found: ${p}`);
   }
 }
 

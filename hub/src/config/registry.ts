@@ -5,6 +5,12 @@ export interface Registry {
   readonly gateways: ReadonlyMap<string, GatewayEntry>;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   devicesOf(gw: string): DeviceEntry[];
+  /**
+   * A gateway enrolled with a token (hub/src/enrol) joins the registry with its id and commune;
+   * its devices still come from hub.yaml (until then its readings are quarantined, acknowledged).
+   * A gateway already listed in hub.yaml keeps its entry.
+   */
+  addGateway(g: GatewayEntry): void;
 }
 
 export function buildRegistry(registry: ResolvedHubConfig['registry']): Registry {
@@ -14,5 +20,8 @@ export function buildRegistry(registry: ResolvedHubConfig['registry']): Registry
     gateways,
     devices,
     devicesOf: (gw) => registry.devices.filter((d) => d.gateway === gw),
+    addGateway: (g) => {
+      if (!gateways.has(g.id)) gateways.set(g.id, g);
+    },
   };
 }

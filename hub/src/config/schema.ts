@@ -4,7 +4,7 @@
  * unique, devices on registered gateways) live in ./load.ts and fail with the key named.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES } from '@ioc/shared';
+import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 /** Vietnamese administrative unit codes (GSO): province 2 digits, commune/ward 5 digits. */
@@ -18,10 +18,26 @@ export const TlsFiles = Type.Object(
     /** The broker's server certificate and key (PEM files). */
     cert: Type.String({ minLength: 1 }),
     key: Type.String({ minLength: 1 }),
+    /**
+     * The CA's private key (PEM file), for the hub to sign gateway certificates at enrolment and
+     * renewal. Optional: without it `POST /api/v1/enrol` and renewals are refused with a message
+     * saying so, and gateways get certificates from the province's CA by hand.
+     */
+    caKey: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
 export type TlsFiles = Static<typeof TlsFiles>;
+
+/** The API's own certificate (PEM files), e.g. one browsers trust; see http.tls. */
+export const HttpTlsFiles = Type.Object(
+  {
+    cert: Type.String({ minLength: 1 }),
+    key: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type HttpTlsFiles = Static<typeof HttpTlsFiles>;
 
 export const AlarmLevels = Type.Object(
   {
@@ -101,9 +117,28 @@ export const HubConfigSchema = Type.Object(
         serverNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['localhost', '127.0.0.1'] }),
         /**
          * Largest PUBLISH payload accepted from a gateway; a larger one closes the connection
-         * (MQTT 3.1.1 has no negative PUBACK). Never below what a gateway may build.
+         * (MQTT 3.1.1 has no negative PUBACK), and a packet announcing more (plus 64 KiB for its
+         * topic) is refused from its fixed header before it is buffered. The hub announces it to
+         * every gateway (retained on ioc/v1/{gw}/config), and gateways keep their batches under it.
          */
-        maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: MAX_PAYLOAD_BYTES, default: MAX_PAYLOAD_BYTES }),
+        maxPayloadBytes: Type.Integer({ minimum: MIN_PAYLOAD_BYTES, maximum: MAX_PAYLOAD_BYTES, default: MAX_PAYLOAD_BYTES }),
+        /** Connections at once (TLS handshakes included); more are closed at accept, counted. */
+        maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+        /** A connection that has not sent MQTT CONNECT after this long is closed, counted. */
+        connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+        /**
+         * Per-gateway publish rate cap (token bucket). A status or event counts as 10 messages
+         * (each is a transaction of its own; telemetry shares one per group commit). Over the cap
+         * a gateway's publishes are delayed, not dropped: it drains at the cap and loses nothing.
+         */
+        rateLimit: Type.Object(
+          {
+            messagesPerS: Type.Number({ exclusiveMinimum: 0, default: 5000 }),
+            /** At least 10: a status alone costs that much. */
+            burst: Type.Integer({ minimum: 10, default: 20_000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -117,6 +152,13 @@ export const HubConfigSchema = Type.Object(
          * the province's users type, "ioc.hue.gov.vn"); other Host headers get 421 (DNS rebinding).
          */
         allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: [] }),
+        /**
+         * HTTPS for the API. Absent (the default): HTTPS with the broker's server certificate
+         * (mqtt.tls, or the demo PKI's server.crt), the CA sent along so `ioc-edge enroll` can pin
+         * it. `{cert, key}`: these files instead (they must chain to the same CA for enrolment).
+         * `false`: plain HTTP, only with a loopback http.host (development and tests).
+         */
+        tls: Type.Optional(Type.Union([Type.Literal(false), HttpTlsFiles])),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -126,6 +168,32 @@ export const HubConfigSchema = Type.Object(
         devices: Type.Array(DeviceEntry, { default: [] }),
       },
       { additionalProperties: false },
+    ),
+    enrolment: Type.Object(
+      {
+        /** Default lifetime of an enrolment token (`ioc-hub gateway token --ttl` overrides it): 90s, 15m, 24h, 7d. */
+        tokenTtl: Type.String({ pattern: DURATION_PATTERN, default: '24h' }),
+        /** Lifetime of a gateway certificate the hub signs, at enrolment and at each renewal. */
+        certificateValidity: Type.String({ pattern: DURATION_PATTERN, default: '365d' }),
+        /** Enrolment attempts (POST /api/v1/enrol) per client address per minute. */
+        ratePerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ingest: Type.Object(
+      {
+        /**
+         * A reading dated more than this after the hub's clock is stored as q "bad", reason
+         * "clock_skew": it never becomes a device's latest value and never feeds an alert rule.
+         */
+        maxClockSkewMs: Type.Integer({ minimum: 1000, default: 10 * 60_000 }),
+        /**
+         * The same for a reading older than this many days (a gateway clock reset to 1970 or 2000);
+         * 0 = no limit. Raise it before `ioc-hub import` of an export older than this.
+         */
+        maxReadingAgeDays: Type.Number({ minimum: 0, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
     ),
     alerts: Type.Object(
       {
@@ -174,10 +242,15 @@ export type HubConfig = {
     tls?: TlsFiles;
     serverNames?: string[];
     maxPayloadBytes?: number;
+    maxConnections?: number;
+    connectTimeoutMs?: number;
+    rateLimit?: { messagesPerS?: number; burst?: number };
   };
-  http?: { host?: string; port?: number; allowedHosts?: string[] };
+  http?: { host?: string; port?: number; allowedHosts?: string[]; tls?: false | HttpTlsFiles };
+  enrolment?: Partial<Static<typeof HubConfigSchema>['enrolment']>;
   auth?: Partial<Static<typeof HubConfigSchema>['auth']>;
   registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[] };
+  ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number };
   alerts?: { hysteresisM?: number };
   log?: { level?: Static<typeof LogLevel> };
 };

@@ -42,15 +42,17 @@ export function openHubDatabase(path: string, opts: OpenHubDatabaseOptions = {})
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** Each step in its own write transaction that re-reads the version: hub and CLI may open the file at once. */
 function migrate(db: HubDatabase): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new Error(`hub.db schema version ${current} is newer than this hub (${SCHEMA_VERSION}); upgrade the hub`);
-  }
-  for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v - 1]!.sql);
-      db.pragma(`user_version = ${v}`);
-    }).immediate();
-  }
+  const step = db.transaction((): boolean => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`hub.db schema version ${current} is newer than this hub (${SCHEMA_VERSION}); upgrade the hub`);
+    }
+    if (current === SCHEMA_VERSION) return false;
+    db.exec(MIGRATIONS[current]!.sql);
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
+  });
+  while (step.immediate());
 }

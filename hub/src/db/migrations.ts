@@ -1,10 +1,12 @@
 /**
- * Schema steps of hub.db, in order: step i (1-based) brings user_version from i-1 to i. Each part
- * keeps its own SQL beside its code; a new part adds one line here. A released step never changes.
+ * Schema steps of hub.db, in order: step i (1-based) brings user_version from i-1 to i. Each
+ * part's SQL is a file in ./schema; a new part adds its file and one line here. A released step
+ * never changes.
  */
-import { AUDIT_SCHEMA } from '../audit/schema.js';
-import { PEOPLE_SCHEMA } from '../auth/schema.js';
-import { STORE_SCHEMA } from '../store/schema.js';
+import { AUDIT_SCHEMA } from './schema/audit.js';
+import { ENROL_SCHEMA } from './schema/enrol.js';
+import { PEOPLE_SCHEMA } from './schema/people.js';
+import { STORE_SCHEMA } from './schema/store.js';
 
 export interface Migration {
   /** Which part owns the tables (for error messages). */
@@ -16,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'store', sql: STORE_SCHEMA },
   { area: 'people', sql: PEOPLE_SCHEMA },
   { area: 'audit', sql: AUDIT_SCHEMA },
+  { area: 'enrolment', sql: ENROL_SCHEMA },
 ];

@@ -12,7 +12,11 @@
  *      - a TelemetryBatch as on ioc/v1/{gw}/telemetry: {"v":1,"gw":"…","seq":[a,b],"readings":[…]}
  *      - a DroppedEvent as on ioc/v1/{gw}/events: {"v":1,"kind":"dropped","ranges":[[a,b]],…}
  * An invalid line is counted and reported (line number and reason) and skipped: its seq stays
- * unaccounted, so the gateway still holds it and will send it.
+ * unaccounted, so the gateway still holds it and will send it. That includes seqs above what the
+ * gateway had assigned (`seq_ahead`, ../ingest/seq-ceiling.ts): above the header's lastSeq (the
+ * gateway outbox's last seq at export) or a batch's own lastSeq; a dropped range must end at or
+ * below the header's lastSeq, or, in a file without one, below the highest seq the hub or the
+ * file has shown for the gateway.
  *
  * Imported readings are history: they are stored but do not drive the alert rules (the engine
  * only moves forward in time on the live path).
@@ -31,6 +35,7 @@ import {
   type Reading as ReadingT,
 } from '@ioc/shared';
 import type { Registry } from '../config/registry.js';
+import { shownInStore } from '../ingest/seq-ceiling.js';
 import type { Store } from '../store/types.js';
 
 export const EXPORT_KIND = 'ioc-outbox-export';
@@ -40,6 +45,8 @@ const Header = Type.Object({
   v: Type.Literal(1),
   gw: Type.String({ pattern: GATEWAY_ID_PATTERN }),
   exportedAt: Type.Integer({ minimum: 0 }),
+  /** The gateway outbox's last assigned seq at export (every export has it; optional for hand-made files). */
+  lastSeq: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 const Row = Type.Object({ seq: Type.Integer({ minimum: 1 }), reading: Reading }, { additionalProperties: false });
 const validateHeader = compile(Header);
@@ -53,6 +60,8 @@ export interface ImportProgress {
   quarantined: number;
   dropped: number;
   invalid: number;
+  /** Readings stored as q bad, clock_skew (ts outside the hub's window: hub.yaml ingest). Included in stored. */
+  clockSkew: number;
 }
 
 export interface ImportSummary extends ImportProgress {
@@ -85,9 +94,17 @@ export async function importOutboxExport(file: string, opts: ImportOptions): Pro
   const progressEvery = opts.progressEvery ?? 10_000;
   const input = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
-  const p: ImportProgress = { lines: 0, readings: 0, stored: 0, duplicates: 0, quarantined: 0, dropped: 0, invalid: 0 };
+  const p: ImportProgress = { lines: 0, readings: 0, stored: 0, duplicates: 0, quarantined: 0, dropped: 0, invalid: 0, clockSkew: 0 };
   const invalidLines: ImportSummary['invalidLines'] = [];
-  let header: { gw: string; exportedAt: number } | undefined;
+  let header: { gw: string; exportedAt: number; lastSeq: number | undefined } | undefined;
+  /** The highest seq this file has shown (its rows and batches, and their lastSeq). */
+  let fileShown = 0;
+  /** Why a line's seqs cannot be real yet, or null (../ingest/seq-ceiling.ts). */
+  const ahead = (last: number, own?: number): string | null => {
+    if (own !== undefined && last > own) return `seq_ahead: seq ${last} is above the batch's own lastSeq ${own}`;
+    if (header!.lastSeq !== undefined && last > header!.lastSeq) return `seq_ahead: seq ${last} is above the header's lastSeq ${header!.lastSeq}`;
+    return null;
+  };
   let nextProgress = progressEvery;
 
   // Contiguous run of single-reading lines, written as one batch.
@@ -100,6 +117,7 @@ export async function importOutboxExport(file: string, opts: ImportOptions): Pro
     p.stored += r.stored;
     p.duplicates += r.duplicates;
     p.quarantined += r.quarantined;
+    p.clockSkew += r.clockSkew;
     if (p.readings >= nextProgress) {
       nextProgress = p.readings + progressEvery;
       opts.onProgress?.({ ...p });
@@ -132,7 +150,7 @@ export async function importOutboxExport(file: string, opts: ImportOptions): Pro
         if (!opts.registry.gateways.has(doc.gw)) {
           throw new ImportError(`${file}: gateway "${doc.gw}" is not in the hub registry (registry.gateways)`);
         }
-        header = { gw: doc.gw, exportedAt: doc.exportedAt };
+        header = { gw: doc.gw, exportedAt: doc.exportedAt, lastSeq: doc.lastSeq };
         continue;
       }
       const o = doc as Record<string, unknown>;
@@ -141,6 +159,12 @@ export async function importOutboxExport(file: string, opts: ImportOptions): Pro
           invalid(n, `row: ${validateRow.lastError()}`);
           continue;
         }
+        const why = ahead(doc.seq);
+        if (why) {
+          invalid(n, `row: ${why}`);
+          continue;
+        }
+        if (doc.seq > fileShown) fileShown = doc.seq;
         if (run.length && (doc.seq !== runFirst + run.length || run.length >= MAX_BATCH_READINGS)) flushRun();
         if (!run.length) runFirst = doc.seq;
         run.push(doc.reading);
@@ -157,6 +181,12 @@ export async function importOutboxExport(file: string, opts: ImportOptions): Pro
           invalid(n, `batch seq [${doc.seq[0]}, ${doc.seq[1]}] does not match ${doc.readings.length} readings`);
           continue;
         }
+        const why = ahead(doc.seq[1], doc.lastSeq);
+        if (why) {
+          invalid(n, `batch: ${why}`);
+          continue;
+        }
+        fileShown = Math.max(fileShown, doc.seq[1], doc.lastSeq ?? 0);
         flushRun();
         write(doc.seq[0], doc.readings);
       } else {
@@ -168,6 +198,12 @@ export async function importOutboxExport(file: string, opts: ImportOptions): Pro
         if (doc.kind === 'dropped') {
           if (doc.ranges.some(([a, b]) => b < a)) {
             invalid(n, 'dropped range ends before it starts');
+            continue;
+          }
+          const ceiling = header.lastSeq ?? Math.max(fileShown, shownInStore(store, header.gw));
+          const over = doc.ranges.find(([, b]) => b > ceiling);
+          if (over) {
+            invalid(n, `seq_ahead: dropped range [${over[0]}, ${over[1]}] is above the gateway's lastSeq ${ceiling}`);
             continue;
           }
           p.dropped += store.markDropped(header.gw, doc.ranges, doc.reason).dropped;

@@ -8,6 +8,7 @@ import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { RateLimitedLog } from '../util/rate-limited-log.js';
 import type { PendingTelemetry } from './handlers/telemetry.js';
+import type { SeqCeiling } from './seq-ceiling.js';
 
 /** Bounded label set of ioc_hub_rejected_total. */
 export type RejectReason =
@@ -19,6 +20,7 @@ export type RejectReason =
   | 'unknown_gateway'
   | 'unknown_topic'
   | 'invalid_range'
+  | 'seq_ahead'
   | 'store_error'
   | 'internal_error';
 
@@ -32,6 +34,8 @@ export interface IngestContext {
   maxPayloadBytes: number;
   /** Told of every failed and successful commit: a full disk makes the hub report itself degraded. */
   storage?: Pick<StorageHealth, 'writeFailed' | 'writeSucceeded'> | undefined;
+  /** The highest seq each gateway has shown (./seq-ceiling.ts): ranges above it are refused. */
+  seqCeiling: SeqCeiling;
   now(): number;
   /** Logs at most a few lines per key and interval (a misbehaving gateway cannot flood the log). */
   logLimited: RateLimitedLog;

@@ -10,6 +10,7 @@ import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
 import { handleStatus } from './handlers/status.js';
 import { commitTelemetry, handleTelemetry, type PendingTelemetry } from './handlers/telemetry.js';
+import { SeqCeiling } from './seq-ceiling.js';
 
 export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;
 
@@ -43,6 +44,7 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
     logger: opts.logger,
     maxPayloadBytes: opts.maxPayloadBytes,
     storage: opts.storage,
+    seqCeiling: new SeqCeiling(opts.store),
     now: opts.now ?? Date.now,
     logLimited: log,
     reject(reason, gw, detail) {

@@ -37,6 +37,7 @@ import type {
   StoredReading,
   WriteResult,
 } from './types.js';
+import { isHubFlag } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Database file, e.g. {dataDir}/hub.db (its folder is created), opened and closed by the store… */
@@ -47,6 +48,12 @@ export interface SqliteStoreOptions {
   admit?: Admit;
   /** Milliseconds between persisting a gateway's last-seen time (default 5000). */
   touchIntervalMs?: number;
+  /**
+   * A latest value dated more than this after the hub's clock gives way to any newer reading
+   * (default 10 min, hub.yaml ingest.maxClockSkewMs): one stored before the hub flagged clock
+   * skew must not pin a device's latest value for good.
+   */
+  maxClockSkewMs?: number;
 }
 
 interface Counters {
@@ -113,6 +120,7 @@ export class SqliteStore implements Store {
   readonly alerts: AlertStore;
   private readonly admit: Admit;
   private readonly touchIntervalMs: number;
+  private readonly maxClockSkewMs: number;
   private ranges = new Map<string, Range[]>();
   private counters = new Map<string, Counters>();
   private gateways = new Map<string, GatewayState>();
@@ -129,6 +137,7 @@ export class SqliteStore implements Store {
     this.ownsDb = !opts.db;
     this.admit = opts.admit ?? (() => null);
     this.touchIntervalMs = opts.touchIntervalMs ?? 5000;
+    this.maxClockSkewMs = opts.maxClockSkewMs ?? 10 * 60_000;
     this.st = this.prepare();
     this.groupTx = this.db.transaction(this.writeGroup.bind(this));
     this.alerts = new SqliteAlertStore(this.db);
@@ -148,7 +157,7 @@ export class SqliteStore implements Store {
         `INSERT INTO latest (dev, metric, gw, seq, ts, value, q, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (dev, metric) DO UPDATE SET gw = excluded.gw, seq = excluded.seq, ts = excluded.ts,
            value = excluded.value, q = excluded.q, reason = excluded.reason
-         WHERE excluded.ts >= latest.ts`,
+         WHERE excluded.ts >= latest.ts OR latest.ts > ?`,
       ),
       insertQuarantine: db.prepare(
         'INSERT OR IGNORE INTO quarantine (gw, seq, dev, metric, ts, cause, reading, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -258,7 +267,7 @@ export class SqliteStore implements Store {
     }
     if (!within && batches.every((b) => b.readings.length === 0)) {
       this.syncFromDisk();
-      return batches.map((b) => ({ stored: 0, duplicates: 0, quarantined: 0, quarantinedBy: {}, outOfRangeBy: {}, upTo: this.upTo(b.gw), fresh: [] }));
+      return batches.map((b) => ({ stored: 0, duplicates: 0, quarantined: 0, quarantinedBy: {}, outOfRangeBy: {}, clockSkew: 0, upTo: this.upTo(b.gw), fresh: [] }));
     }
     const { out, next, results } = this.groupTx.immediate(batches, within);
     // Committed: now the caches may follow. (Inside a caller's transaction this was only a
@@ -290,6 +299,7 @@ export class SqliteStore implements Store {
         quarantined: r.d.quarantined,
         quarantinedBy: r.quarantinedBy,
         outOfRangeBy: r.outOfRangeBy,
+        clockSkew: r.clockSkew,
         upTo: r.upTo,
         fresh: r.fresh,
       }),
@@ -304,7 +314,8 @@ export class SqliteStore implements Store {
     const d = zero();
     const quarantinedBy: Partial<Record<QuarantineCause, number>> = {};
     const outOfRangeBy: Partial<Record<string, number>> = {};
-    if (readings.length === 0) return { next: current, d, fresh, quarantinedBy, outOfRangeBy };
+    let clockSkew = 0;
+    if (readings.length === 0) return { next: current, d, fresh, quarantinedBy, outOfRangeBy, clockSkew };
     const last = firstSeq + readings.length - 1;
     const gaps = subtractRanges(current, firstSeq, last);
     let accounted = 0;
@@ -315,7 +326,7 @@ export class SqliteStore implements Store {
       for (let seq = a; seq <= b; seq++) {
         const r = readings[seq - firstSeq]!;
         const verdict = this.admit(gw, r);
-        if (verdict !== null && verdict !== 'out_of_range') {
+        if (verdict !== null && !isHubFlag(verdict)) {
           if (this.st.insertQuarantine.run(gw, seq, r.dev, r.metric, r.ts, verdict, JSON.stringify(r), now).changes) {
             d.quarantined++;
             quarantinedBy[verdict] = (quarantinedBy[verdict] ?? 0) + 1;
@@ -323,29 +334,35 @@ export class SqliteStore implements Store {
           continue;
         }
         // The hub's verdict replaces the gateway's quality (the value is kept, as the edge keeps it).
-        const stored = verdict === 'out_of_range' ? storedReading(r, gw, seq, 'bad', 'out_of_range') : storedReading(r, gw, seq, r.q, r.reason);
+        const stored = verdict !== null ? storedReading(r, gw, seq, 'bad', verdict) : storedReading(r, gw, seq, r.q, r.reason);
         if (this.st.insertReading.run(gw, seq, r.dev, r.metric, r.ts, toDb(r.value), stored.q, stored.reason ?? null).changes === 0) {
           // Present without being accounted: a database from before accounting; still a duplicate.
           d.duplicates++;
           continue;
         }
+        d.stored++;
+        fresh.push(stored);
         if (verdict === 'out_of_range') outOfRangeBy[r.metric] = (outOfRangeBy[r.metric] ?? 0) + 1;
+        else if (verdict === 'clock_skew') {
+          // Its ts cannot be trusted: never the device's latest value.
+          clockSkew++;
+          continue;
+        }
         // Ties go to the later seq, as one upsert per reading in seq order would leave it.
         let byMetric = newest.get(r.dev);
         if (!byMetric) newest.set(r.dev, (byMetric = new Map()));
         const cand = byMetric.get(r.metric);
         if (!cand || r.ts >= cand.ts) byMetric.set(r.metric, stored);
-        d.stored++;
-        fresh.push(stored);
       }
     }
+    const pinnedAfter = now + this.maxClockSkewMs;
     for (const byMetric of newest.values()) {
-      for (const r of byMetric.values()) this.st.upsertLatest.run(r.dev, r.metric, gw, r.seq, r.ts, toDb(r.value), r.q, r.reason ?? null);
+      for (const r of byMetric.values()) this.st.upsertLatest.run(r.dev, r.metric, gw, r.seq, r.ts, toDb(r.value), r.q, r.reason ?? null, pinnedAfter);
     }
     d.duplicates += readings.length - accounted;
     const next = gaps.length ? this.accountRange(gw, current, firstSeq, last) : current;
     this.bump(gw, d);
-    return { next, d, fresh, quarantinedBy, outOfRangeBy };
+    return { next, d, fresh, quarantinedBy, outOfRangeBy, clockSkew };
   }
 
   markDropped(gw: string, ranges: readonly SeqRange[], reason: string, now = Date.now()): DropResult {

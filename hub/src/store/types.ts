@@ -35,11 +35,18 @@ export type QuarantineCause =
   | 'value_kind_mismatch';
 
 /**
- * The hub's own verdict on a reading it stores: the value is outside the metric's plausible range
- * (shared catalog), so it is stored with q "bad" and this reason, as the edge normalizer does,
- * whatever quality the gateway claimed.
+ * The hub's own verdict on a reading it stores with q "bad" and this reason, whatever quality the
+ * gateway claimed (the value is kept):
+ * - out_of_range: the value is outside the metric's plausible range (shared catalog), as the edge
+ *   normalizer flags it;
+ * - clock_skew: its ts is outside the hub's window around its own clock (hub.yaml `ingest`); such
+ *   a reading never becomes the device's latest value and never feeds an alert rule.
  */
-export type HubFlag = 'out_of_range';
+export type HubFlag = 'out_of_range' | 'clock_skew';
+
+export function isHubFlag(v: QuarantineCause | HubFlag | null): v is HubFlag {
+  return v === 'out_of_range' || v === 'clock_skew';
+}
 
 /**
  * Decides how a reading is admitted: a quarantine cause (kept aside, accounted), a hub flag (stored
@@ -60,6 +67,11 @@ export interface WriteResult {
    * good or uncertain), by metric. Included in `stored` and `fresh`.
    */
   outOfRangeBy: Partial<Record<string, number>>;
+  /**
+   * Readings newly stored with q "bad", reason "clock_skew" (ts outside the hub's window). Included
+   * in `stored` and `fresh`, never in the latest values.
+   */
+  clockSkew: number;
   /** The gateway's contiguous high-water mark after the write. */
   upTo: number;
   /** The newly stored readings as stored (q and reason included), in seq order (for alert rules and live listeners). */

@@ -83,7 +83,11 @@ async function startRealHub(): Promise<number> {
   hub = await startHub(
     {
       hub: { dataDir: spec.dataDir },
-      mqtt: { host: '127.0.0.1', port: 0, tls: { ca: spec.pki.caCert, cert: spec.pki.serverCert, key: spec.pki.serverKey } },
+      mqtt: {
+        host: '127.0.0.1', port: 0, tls: { ca: spec.pki.caCert, cert: spec.pki.serverCert, key: spec.pki.serverKey },
+        // BENCH_HUB_MSGS_PER_S: another per-gateway rate cap than the shipped one (mqtt.rateLimit).
+        ...(process.env.BENCH_HUB_MSGS_PER_S ? { rateLimit: { messagesPerS: Number(process.env.BENCH_HUB_MSGS_PER_S), burst: Math.max(1, 2 * Number(process.env.BENCH_HUB_MSGS_PER_S)) } } : {}),
+      },
       http: { host: '127.0.0.1', port: 0 },
       registry: registry(gateways),
     },

@@ -1,6 +1,7 @@
 /**
  * ioc/v1/{gw}/events: `dropped` — seq ranges the gateway deleted unsent (outbox full or too old):
- * accounted so the high-water mark can pass them, counted, and acknowledged; `device` — a device
+ * accounted so the high-water mark can pass them, counted, and acknowledged (a range above what
+ * the gateway has shown is refused: ../seq-ceiling.ts); `device` — a device
  * event (camera tamper, edge-raised alarm, …): stored and logged.
  */
 import { decodePayload, validateGatewayEvent } from '@ioc/shared';
@@ -19,6 +20,12 @@ export function handleEvents(ctx: IngestContext, gw: string, payload: Buffer): v
   if (ev.kind === 'dropped') {
     const bad = ev.ranges.find(([a, b]) => b < a);
     if (bad) return ctx.reject('invalid_range', gw, `dropped range [${bad[0]}, ${bad[1]}] ends before it starts`);
+    // A drop is of rows the gateway had: a range above the highest seq it has shown would account
+    // seqs of readings not taken yet, which would then be acknowledged as duplicates and lost.
+    const ahead = ev.ranges.find(([, b]) => !ctx.seqCeiling.covers(gw, b));
+    if (ahead) {
+      return ctx.reject('seq_ahead', gw, `dropped range [${ahead[0]}, ${ahead[1]}] is above the highest seq the gateway has shown (${ctx.seqCeiling.get(gw)})`);
+    }
     let res;
     try {
       res = ctx.store.markDropped(gw, ev.ranges, ev.reason, now);

@@ -17,6 +17,7 @@ export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): v
   if (!ctx.registry.gateways.has(gw)) return ctx.reject('unknown_gateway', gw, `gateway "${gw}" is not in the registry`);
   const prev = ctx.store.gatewayState(gw);
   const state = ctx.store.setGatewayStatus(gw, status, ctx.now());
+  if (status.outbox) ctx.seqCeiling.raise(gw, status.outbox.lastSeq);
   if (prev?.online !== state.online) {
     ctx.logger.info({ gw, online: state.online, outbox: status.outbox }, state.online ? 'gateway online' : 'gateway offline');
   }

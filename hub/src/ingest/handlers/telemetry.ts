@@ -39,6 +39,11 @@ export function handleTelemetry(ctx: IngestContext, gw: string, payload: Buffer)
     return ctx.reject('seq_mismatch', gw, `seq [${batch.seq[0]}, ${batch.seq[1]}] does not match ${batch.readings.length} readings`);
   }
   if (!ctx.registry.gateways.has(gw)) return ctx.reject('unknown_gateway', gw, `gateway "${gw}" is not in the registry`);
+  // Seqs the gateway's outbox had not assigned when it built the batch (../seq-ceiling.ts).
+  if (batch.lastSeq !== undefined && batch.seq[1] > batch.lastSeq) {
+    return ctx.reject('seq_ahead', gw, `seq [${batch.seq[0]}, ${batch.seq[1]}] is above the batch's own lastSeq ${batch.lastSeq}`);
+  }
+  ctx.seqCeiling.raise(gw, Math.max(batch.seq[1], batch.lastSeq ?? 0));
   ctx.enqueueTelemetry({ gw, batch, started });
 }
 
@@ -157,6 +162,11 @@ function finish(ctx: IngestContext, p: PendingTelemetry, res: WriteResult | Erro
   }
   if (outOfRange) {
     ctx.logLimited(`out_of_range:${gw}`, 'warn', { gw, seq: batch.seq, outOfRange: res.outOfRangeBy }, 'readings sent as good or uncertain but outside the plausible range: stored as q bad (out_of_range), not evaluated by alert rules');
+  }
+  if (res.clockSkew) {
+    m.clockSkew.inc({ gw }, res.clockSkew);
+    const skewed = res.fresh.find((r) => r.reason === 'clock_skew');
+    ctx.logLimited(`clock_skew:${gw}`, 'warn', { gw, seq: batch.seq, readings: res.clockSkew, ts: skewed?.ts, hubNow: ctx.now() }, "readings dated outside the hub's clock window (gateway clock?): stored as q bad (clock_skew), never latest, not evaluated by alert rules");
   }
   m.ingestSeconds.observe({ kind: 'telemetry' }, Number(process.hrtime.bigint() - p.started) / 1e9);
   ctx.logger.debug({ gw, seq: batch.seq, lane: batch.lane, stored: res.stored, duplicates: res.duplicates, upTo: res.upTo }, 'telemetry batch');

@@ -1,5 +1,5 @@
 /**
- * The audit log: append-only, each entry chained to the one before by an HMAC (see ./chain.ts).
+ * The audit log: append-only, each entry chained to the one before by an HMAC (see ../../audit/chain.ts).
  * The triggers stop accidental edits through SQL; the chain is what detects a deliberate one.
  */
 export const AUDIT_SCHEMA = `

@@ -1,4 +1,4 @@
-/** People: users, their sessions, machines' API keys, failed logins (for lockout). */
+/** People (../../auth/): users, their sessions, machines' API keys, failed logins (for lockout). */
 export const PEOPLE_SCHEMA = `
   CREATE TABLE users (
     id INTEGER PRIMARY KEY,
