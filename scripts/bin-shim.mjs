@@ -1,9 +1,9 @@
 // Shared by edge/bin and hub/bin: run the compiled CLI when `npm run build` has produced it,
-// otherwise run the TypeScript source through tsx in a child process (signals forwarded).
+// otherwise run the TypeScript source through tsx — in THIS process. A child process would make
+// the PID a user or a service manager holds a wrapper's: `kill -9 <pid>` would then leave the
+// real program running with its ports, its data-directory lock and its outbox.
 import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { constants } from 'node:os';
+import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 export async function runCli(pkgDir) {
@@ -12,13 +12,11 @@ export async function runCli(pkgDir) {
     await import(pathToFileURL(compiled).href);
     return;
   }
-  const require = createRequire(`${pkgDir}/package.json`);
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  const child = spawn(
-    process.execPath,
-    ['--conditions=ioc-source', '--import', tsx, `${pkgDir}/src/cli/main.ts`, ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
+  // tsx's loader hooks, then ours on top (hooks run last-registered first): ours adds the
+  // "ioc-source" condition and hands on to tsx, which compiles the .ts files it resolves to.
+  // (tsx is a dependency of the repository root, beside this file.)
+  const tsx = await import('tsx/esm/api');
+  tsx.register();
+  register(new URL('./ioc-source-hooks.mjs', import.meta.url));
+  await import(pathToFileURL(`${pkgDir}/src/cli/main.ts`).href);
 }

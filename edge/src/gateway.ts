@@ -4,13 +4,14 @@
  */
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, metricDef, type DeviceProfile, type Logger, type Reading } from '@ioc/shared';
+import { acquireDirLock, ConfigError, metricDef, type DeviceProfile, type DirLock, type Logger, type Reading } from '@ioc/shared';
 import type { EdgeConfig, DeviceConfig } from './config/schema.js';
 import { loadProfiles } from './config/profiles.js';
 import { driverFactories } from './drivers/index.js';
 import { CertRenewer } from './enroll/renew.js';
 import type { Driver } from './drivers/types.js';
 import { Outbox, OutboxGroupWriter } from './outbox/index.js';
+import { WriteFailures } from './outbox/write-failures.js';
 import { Uplink } from './uplink/index.js';
 import { VERSION } from './version.js';
 
@@ -89,6 +90,10 @@ export class Gateway {
   private readonly log: Logger;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly writer: OutboxGroupWriter;
+  /** This gateway's hold on its data directory (one instance per outbox), released by stop(). */
+  private readonly lock: DirLock;
+  /** Failed outbox writes: counted, reported to the hub in the status, logged without flooding. */
+  private readonly writeFailures: WriteFailures;
   /** writePolls / writeGroups: polls per outbox transaction (per fsync with FULL). */
   private readonly counters = { readings: 0, appendErrors: 0, writeGroups: 0, writePolls: 0 };
 
@@ -100,33 +105,49 @@ export class Gateway {
     const profiles = loadProfiles(config.profilesDir);
     const devices = resolveDevices(config, profiles);
     mkdirSync(config.gateway.dataDir, { recursive: true });
-    this.outbox = Outbox.open({
-      path: outboxPath(config),
-      synchronous: config.outbox.synchronous,
-      maxRows: config.outbox.maxRows,
-      maxBytes: config.outbox.maxBytes,
-      maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
-      // Drops and a cap held only by alerting rows are logged, not only counted.
-      logger: this.log.child({ part: 'outbox' }),
-    });
-    this.writer = new OutboxGroupWriter(this.outbox, {
-      onCommit: (_range, polls) => {
-        this.counters.writeGroups++;
-        this.counters.writePolls += polls;
-        this.uplink.notify();
-      },
-    });
-    this.uplink = new Uplink({
-      gatewayId: config.gateway.id,
-      config: config.uplink,
-      outbox: this.outbox,
-      logger: this.log.child({ part: 'uplink' }),
-      version: VERSION,
-      drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
-    });
-    this.renewer = new CertRenewer({ gatewayId: config.gateway.id, config: config.uplink, uplink: this.uplink, logger: this.log.child({ part: 'cert' }) });
-    for (const { device, profile } of devices) {
-      if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
+    // Before the outbox is opened: a second gateway on this folder is refused having touched nothing.
+    this.lock = acquireDirLock(config.gateway.dataDir, 'ioc-edge');
+    try {
+      this.outbox = Outbox.open({
+        path: outboxPath(config),
+        synchronous: config.outbox.synchronous,
+        maxRows: config.outbox.maxRows,
+        maxBytes: config.outbox.maxBytes,
+        maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
+        // Drops and a cap held only by alerting rows are logged, not only counted.
+        logger: this.log.child({ part: 'outbox' }),
+      });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+    try {
+      // The hub hears of a failing disk with the next status, not up to statusIntervalMs later.
+      this.writeFailures = new WriteFailures(this.log.child({ part: 'outbox' }), { now: this.now, onLogged: () => this.uplink.publishStatus() });
+      this.writer = new OutboxGroupWriter(this.outbox, {
+        onCommit: (_range, polls) => {
+          this.counters.writeGroups++;
+          this.counters.writePolls += polls;
+          this.uplink.notify();
+        },
+      });
+      this.uplink = new Uplink({
+        gatewayId: config.gateway.id,
+        config: config.uplink,
+        outbox: this.outbox,
+        logger: this.log.child({ part: 'uplink' }),
+        version: VERSION,
+        drivers: () => [...this.drivers.values()].map((d) => d.driver.health()),
+        outboxWrites: () => this.writeFailures.health(),
+      });
+      this.renewer = new CertRenewer({ gatewayId: config.gateway.id, config: config.uplink, uplink: this.uplink, logger: this.log.child({ part: 'cert' }) });
+      for (const { device, profile } of devices) {
+        if (device.enabled) this.drivers.set(device.id, this.createDriver(device, profile));
+      }
+    } catch (err) {
+      this.outbox.close();
+      this.lock.release();
+      throw err;
     }
   }
 
@@ -138,7 +159,7 @@ export class Gateway {
     const driver = factory(device, profile, {
       logger: driverLog,
       now: this.now,
-      emit: (readings) => this.append(readings, alerting, driverLog),
+      emit: (readings) => this.append(readings, alerting),
     });
     return { driver, key: JSON.stringify([device, profile]) };
   }
@@ -202,15 +223,17 @@ export class Gateway {
    * Writes one poll to the outbox, grouped with the polls of other drivers that arrive in the same
    * event-loop turn; resolves once committed (then the readings survive a crash). Never rejects.
    */
-  private async append(readings: Reading[], alerting: Set<string>, log: Logger): Promise<void> {
+  private async append(readings: Reading[], alerting: Set<string>): Promise<void> {
     if (readings.length === 0) return;
     try {
       await this.writer.write(readings, readings.map((r) => alerting.has(r.metric)));
       this.counters.readings += readings.length;
+      this.writeFailures.succeeded();
     } catch (err) {
-      // A full or failing disk must not kill the drivers; the error is counted and visible in status.
+      // A full or failing disk must not kill the drivers; the loss is counted, sent to the hub in
+      // the status and logged (rate-limited: it fails every poll of every device).
       this.counters.appendErrors++;
-      log.error({ err }, 'outbox write failed; readings of this poll are lost');
+      this.writeFailures.failed(err, readings.length);
     }
   }
 
@@ -237,6 +260,7 @@ export class Gateway {
     await this.uplink.stop();
     this.writeStatusFile();
     this.outbox.close();
+    this.lock.release();
   }
 
   status() {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
+import { acquireDirLock, createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
 import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
 import { apiTls } from './api/https.js';
@@ -24,9 +24,11 @@ import { clockWindow, createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
+import { gatewayProblems } from './health/gateway-problems.js';
+import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
 import { openEnrolment, type EnrolmentService } from './enrol/index.js';
-import { loadKeyring, type Keyring } from './secrets/keyring.js';
+import { loadHubKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
@@ -71,7 +73,7 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'enrol', 'store', 'db'] as const;
+const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'enrol', 'store', 'storage', 'db', 'lock'] as const;
 
 /**
  * Each start is audited with a digest of the configuration it runs, and the configuration itself
@@ -102,24 +104,31 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   const startedAt = Date.now();
   const registry = buildRegistry(cfg.registry);
   const dataDir = cfg.hub.dataDir;
+  // One hub per data directory, before anything in it is written (see shared/src/dir-lock.ts).
+  const lock = acquireDirLock(dataDir, 'ioc-hub');
 
   let pki: PkiPaths | null = null;
   let pkiDir: string | null = null;
   let tls: { ca: Buffer; cert: Buffer; key: Buffer };
-  if (cfg.mqtt.tls) {
-    tls = { ca: readFileSync(cfg.mqtt.tls.ca), cert: readFileSync(cfg.mqtt.tls.cert), key: readFileSync(cfg.mqtt.tls.key) };
-  } else {
-    pkiDir = join(dataDir, 'pki');
-    pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys()] });
-    tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
-    logger.info(
-      { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
-      'demo PKI in use (no mqtt.tls configured): enrol gateways with `ioc-hub gateway token`, or copy ca.crt and clients/{gateway}.crt/.key to them',
-    );
+  try {
+    if (cfg.mqtt.tls) {
+      tls = { ca: readFileSync(cfg.mqtt.tls.ca), cert: readFileSync(cfg.mqtt.tls.cert), key: readFileSync(cfg.mqtt.tls.key) };
+    } else {
+      pkiDir = join(dataDir, 'pki');
+      pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys()] });
+      tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
+      logger.info(
+        { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
+        'demo PKI in use (no mqtt.tls configured): enrol gateways with `ioc-hub gateway token`, or copy ca.crt and clients/{gateway}.crt/.key to them',
+      );
+    }
+  } catch (err) {
+    lock.release();
+    throw err;
   }
 
   // How each started part stops; stop() runs them in STOP_ORDER (also after a failed start).
-  const stops: Partial<Record<(typeof STOP_ORDER)[number], () => Promise<void> | void>> = {};
+  const stops: Partial<Record<(typeof STOP_ORDER)[number], () => Promise<void> | void>> = { lock: () => lock.release() };
   const stop = async () => {
     for (const part of STOP_ORDER) {
       const fn = stops[part];
@@ -134,7 +143,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   };
 
   try {
-    const keyring = loadKeyring({ file: cfg.hub.secretKeyFile ?? join(dataDir, 'secret.key') });
+    const keyring = loadHubKeyring(cfg.hub);
     const db = openHubDatabase(join(dataDir, 'hub.db'));
     stops.db = () => {
       db.close();
@@ -157,6 +166,13 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     store.markAllOffline();
 
     const metrics = createHubMetrics();
+    // Disk full or failing: health says so (503) instead of "ok" while nothing can be stored.
+    const storage = new StorageHealth({
+      dataDir, minFreeBytes: cfg.hub.minFreeDiskMB * 1024 * 1024, logger: logger.child({ area: 'storage' }),
+      onFailure: (kind) => metrics.storeWriteFailures.inc({ kind }),
+    });
+    storage.start();
+    stops.storage = () => storage.stop();
     const live = new LiveFeed(logger);
     const alerts = new AlertEngine({
       store,
@@ -198,6 +214,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       metrics,
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      storage,
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();
@@ -213,16 +230,17 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       gateways: () =>
         [...registry.gateways.keys()].map((gw) => {
           const st = store.gatewayState(gw);
-          return { gw, online: st?.online ?? false, upTo: store.upTo(gw), outbox: st?.status?.outbox };
+          return { gw, online: st?.online ?? false, upTo: store.upTo(gw), outbox: st?.status?.outbox, problems: gatewayProblems(st?.status) };
         }),
       brokerClients: () => broker.connectedClients(),
       unresolvedAlerts: () => store.alerts.unresolvedByLevel(),
+      storage: () => storage.state(),
     });
 
     const https = apiTls(cfg.http, tls);
     const api: RunningApi = await startApi(
       { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry(), audit, auth, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
+        beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}) },
       { host: cfg.http.host, port: cfg.http.port },
     );

@@ -1,17 +1,29 @@
 /** Prometheus metrics of one hub (its own registry, so several hubs can live in one process). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StorageState } from './health/storage.js';
 
 export interface GatewayGaugeSource {
   gw: string;
   online: boolean;
   upTo: number;
-  outbox?: { depth: number; oldestUnsentAgeS: number; bytes: number; dropped: number } | undefined;
+  outbox?: {
+    depth: number;
+    oldestUnsentAgeS: number;
+    bytes: number;
+    dropped: number;
+    writeFailures?: number | undefined;
+    overCap?: { rows: number; bytes: number } | undefined;
+  } | undefined;
+  /** Current technical problems (health/gateway-problems.ts). */
+  problems?: ReadonlyArray<{ problem: string }>;
 }
 
 export interface StateSources {
   gateways(): GatewayGaugeSource[];
   brokerClients(): number;
   unresolvedAlerts(): Array<{ level: number; count: number }>;
+  /** Whether the hub can store (health/storage.ts). */
+  storage?(): StorageState;
 }
 
 export interface HubMetrics {
@@ -33,6 +45,10 @@ export interface HubMetrics {
   rateLimited: Counter<'gw'>;
   ingestSeconds: Histogram<'kind'>;
   alertEvents: Counter<'rule' | 'kind'>;
+  /** Writes to hub.db the storage refused (disk full, I/O error, read-only, corrupt). */
+  storeWriteFailures: Counter<'kind'>;
+  /** Technical problems raised from gateways' status (outbox writes failing, outbox over its cap). */
+  gatewayProblems: Counter<'gw' | 'problem'>;
   /** Wires the gauges that are read from the hub's state at scrape time. */
   bindState(sources: StateSources): void;
 }
@@ -77,6 +93,18 @@ export function createHubMetrics(): HubMetrics {
       registers,
     }),
     alertEvents: new Counter({ name: 'ioc_hub_alert_events_total', help: 'Alert episode events by rule and kind', labelNames: ['rule', 'kind'], registers }),
+    storeWriteFailures: new Counter({
+      name: 'ioc_hub_store_write_failures_total',
+      help: 'Writes to hub.db refused by the storage, by kind (full, ioerr, readonly, corrupt): nothing of them was stored or acknowledged',
+      labelNames: ['kind'],
+      registers,
+    }),
+    gatewayProblems: new Counter({
+      name: 'ioc_hub_gateway_problems_total',
+      help: 'Technical problems raised from gateway status: outbox_write_failed (polls lost at the gateway), outbox_over_cap (alerting rows above the cap)',
+      labelNames: ['gw', 'problem'],
+      registers,
+    }),
     bindState(s) {
       sources = s;
     },
@@ -102,6 +130,39 @@ export function createHubMetrics(): HubMetrics {
   perGateway('ioc_hub_gateway_outbox_oldest_unsent_age_seconds', 'Age of the oldest unsent reading (last status)', (g) => g.outbox?.oldestUnsentAgeS);
   perGateway('ioc_hub_gateway_outbox_bytes', 'Outbox size on the gateway (last status)', (g) => g.outbox?.bytes);
   perGateway('ioc_hub_gateway_outbox_dropped', 'Readings the gateway outbox dropped so far (last status)', (g) => g.outbox?.dropped);
+  perGateway(
+    'ioc_hub_gateway_outbox_write_failures',
+    'Polls the gateway could not write to its outbox since it started (disk full or failing): their readings are lost (last status)',
+    (g) => (g.outbox ? g.outbox.writeFailures ?? 0 : undefined),
+  );
+  perGateway('ioc_hub_gateway_outbox_over_cap_rows', 'Rows above outbox.maxRows held by alerting readings that are never dropped (last status)', (g) => (g.outbox ? g.outbox.overCap?.rows ?? 0 : undefined));
+  perGateway('ioc_hub_gateway_outbox_over_cap_bytes', 'Bytes above outbox.maxBytes held by alerting readings that are never dropped (last status)', (g) => (g.outbox ? g.outbox.overCap?.bytes ?? 0 : undefined));
+  new Gauge({
+    name: 'ioc_hub_gateway_problem',
+    help: '1 for each current technical problem of a gateway (outbox_write_failed, outbox_over_cap)',
+    labelNames: ['gw', 'problem'],
+    registers,
+    collect() {
+      this.reset();
+      for (const g of sources?.gateways() ?? []) for (const p of g.problems ?? []) this.set({ gw: g.gw, problem: p.problem }, 1);
+    },
+  });
+
+  const storageGauge = (name: string, help: string, pick: (s: StorageState) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const s = sources?.storage?.();
+        const v = s ? pick(s) : null;
+        if (v === null) this.reset();
+        else this.set(v);
+      },
+    });
+  storageGauge('ioc_hub_disk_free_bytes', 'Free bytes on the file system of the data directory (statfs, available to the hub)', (s) => s.disk.freeBytes);
+  storageGauge('ioc_hub_disk_low', '1 when free space on the data directory is below hub.minFreeDiskMB', (s) => (s.disk.low ? 1 : 0));
+  storageGauge('ioc_hub_store_writes_failing', '1 while writes to hub.db fail (nothing is stored or acknowledged; health answers 503)', (s) => (s.writesFailing ? 1 : 0));
 
   new Gauge({
     name: 'ioc_hub_broker_clients',

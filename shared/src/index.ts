@@ -6,4 +6,5 @@ export * from './profile.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './tls.js';
+export * from './dir-lock.js';
 export * from './duration.js';

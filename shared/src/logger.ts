@@ -2,11 +2,35 @@ import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'p
 
 export type { Logger };
 
-/** Keys that hold secrets anywhere in a logged object; pino replaces them with [Redacted]. */
+/**
+ * Keys that hold a secret wherever they sit in a logged object, up to two levels down
+ * (`{password}`, `{user: {password}}`, `{req: {body: {password}}}`): passwords, second factors,
+ * recovery codes, session and CSRF tokens, API keys, key material.
+ */
+const SECRET_KEYS = [
+  'password', 'newPassword', 'currentPassword', 'passphrase', 'otp', 'totp', 'secret', 'totpSecret',
+  'token', 'sessionToken', 'csrfToken', 'refreshToken', 'apiKey', 'key', 'privateKey',
+  'recoveryCode', 'recoveryCodes', 'authorization', 'cookie',
+];
+
+/** Header names that carry credentials, under any `headers` object (request or response). */
+const SECRET_HEADERS = ['authorization', 'cookie', '"set-cookie"', '"x-api-key"', '"x-csrf-token"'];
+
+/**
+ * `code` is a TOTP or recovery code only in a request body. Anywhere else it is a diagnostic
+ * that must stay readable: err.code (SQLITE_FULL, ECONNRESET, ERR_SSL_…) is what tells a disk
+ * full from a refused connection, so there is no `*.code` here.
+ */
+const BODY_SECRETS = ['code'];
+
+const atAnyDepth = (k: string) => [k, `*.${k}`, `*.*.${k}`];
+const header = (h: string) => (h.startsWith('"') ? `[${h}]` : `.${h}`);
+
+/** pino redact paths (fast-redact syntax); the values are replaced with [Redacted]. */
 export const REDACT_PATHS = [
-  'password', '*.password', 'passphrase', '*.passphrase', 'secret', '*.secret', 'token', '*.token',
-  'key', '*.key', 'privateKey', '*.privateKey', 'authorization', '*.authorization',
-  'headers.authorization', 'req.headers.authorization', 'req.headers.cookie',
+  ...SECRET_KEYS.flatMap(atAnyDepth),
+  ...SECRET_HEADERS.flatMap((h) => [`headers${header(h)}`, `*.headers${header(h)}`, `*.*.headers${header(h)}`]),
+  ...BODY_SECRETS.flatMap((k) => [`body.${k}`, `*.body.${k}`]),
 ];
 
 export interface LoggerFactoryOptions {

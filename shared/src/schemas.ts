@@ -92,6 +92,41 @@ export const OutboxHealth = Type.Object(
     lastSeq: Type.Integer({ minimum: 0 }),
     ackedUpTo: Type.Integer({ minimum: 0 }),
     lastAckTs: Type.Union([EpochMs, Type.Null()]),
+    /*
+     * Loss and overrun the gateway cannot fix alone; each field is absent while there is nothing
+     * to report (so a status a hub without these fields validates still passes as long as all is well).
+     */
+    /** Polls whose outbox write failed since the gateway started (disk full, I/O error): their readings are lost, never given a seq. */
+    writeFailures: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Readings in those polls. */
+    writeFailedReadings: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The latest of those failures. */
+    lastWriteError: Type.Optional(
+      Type.Object(
+        {
+          ts: EpochMs,
+          message: Type.String({ maxLength: 256 }),
+          /** SQLite's or the OS's error code, e.g. SQLITE_FULL, SQLITE_IOERR_WRITE. */
+          code: Type.Optional(Type.String({ maxLength: 64 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /**
+     * The outbox holds more than a cap allows: every routine row is gone and the alerting rows,
+     * never dropped, still exceed it, so the outbox grows until the link returns or the disk fills.
+     */
+    overCap: Type.Optional(
+      Type.Object(
+        {
+          rows: Type.Integer({ minimum: 0 }),
+          bytes: Type.Integer({ minimum: 0 }),
+          maxRows: Type.Integer({ minimum: 0 }),
+          maxBytes: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -29,11 +29,14 @@ export interface ProcOptions {
   onLine?: (line: string) => void;
   /** Keep at most this many parsed lines in memory (long-running demo). */
   retain?: number;
+  /** Node options before the script (default: tsx on the sources); [] runs a bin as installed. */
+  nodeArgs?: string[];
 }
 
 export function startProc(name: string, script: string, args: string[], opts: ProcOptions = {}): Proc {
   const env = opts.env ?? {};
-  const child = spawn(process.execPath, ['--conditions=ioc-source', '--import', 'tsx', script, ...args], {
+  const nodeArgs = opts.nodeArgs ?? ['--conditions=ioc-source', '--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,13 @@
 /** ioc-edge: the field gateway's command line. */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError, createLogger } from '@ioc/shared';
+import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadEdgeConfig } from '../config/load.js';
 import { EnrollError, enroll } from '../enroll/enroll.js';
 import { checkIdentity } from '../enroll/identity.js';
 import { loadProfiles } from '../config/profiles.js';
 import { Gateway, outboxPath, resolveDevices, statusFilePath } from '../gateway.js';
-import { Outbox } from '../outbox/index.js';
+import { OutboxReader } from '../outbox/index.js';
 import { VERSION } from '../version.js';
 import { formatStatus } from './format.js';
 
@@ -34,28 +34,40 @@ program
   .option(...configOption)
   .addHelpText('after', '\nExample:\n  ioc-edge start --config /etc/ioc/edge.yaml')
   .action(async (opts: { config: string }) => {
-    let gateway: Gateway;
     const { config } = (() => { try { return loadEdgeConfig(opts.config); } catch (e) { fail(e); } })();
     const logger = createLogger({ name: 'ioc-edge', level: config.log.level, base: { gw: config.gateway.id } });
-    try {
-      gateway = new Gateway({ config, logger });
-      await gateway.start();
-    } catch (err) {
+    function failedToStart(err: unknown): never {
       if (err instanceof ConfigError) fail(err);
+      if (err instanceof DataDirLockedError) {
+        console.error(`ioc-edge: ${err.message}`);
+        process.exit(1);
+      }
       logger.fatal({ err }, 'gateway failed to start');
       process.exit(1);
     }
+    let gateway: Gateway;
+    try {
+      gateway = new Gateway({ config, logger });
+    } catch (err) {
+      failedToStart(err);
+    }
     let stopping = false;
+    let starting: Promise<void> = Promise.resolve();
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping');
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
+      // A signal while starting: let the start finish, then stop what it started.
+      await starting.catch(() => undefined);
       await gateway.stop();
       logger.info('stopped');
       process.exit(0);
     };
+    // Installed before start() logs "gateway started": a service manager or a script may send
+    // SIGTERM the moment it sees that line, and then it must get the clean stop, not the default
+    // (immediate death) that a handler installed a moment later would leave in place.
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
     // SIGHUP: read the file again and apply its device list; the outbox and the link stay as they are.
@@ -73,6 +85,8 @@ program
         logger.error({ err: (err as Error).message }, 'config reload refused; the running device list is kept');
       });
     });
+    starting = gateway.start();
+    await starting.catch(failedToStart);
   });
 
 program
@@ -135,25 +149,33 @@ program
 
 program
   .command('status')
-  .description('show link state, outbox depth, oldest unsent age, drops and drivers (for a technician at the box)')
+  .description('show link state, outbox depth, oldest unsent age, drops and drivers (for a technician at the box); reads the outbox without changing it')
   .option(...configOption)
   .option('--json', 'print JSON instead of text')
+  .addHelpText('after', '\nExamples:\n  ioc-edge status --config /etc/ioc/edge.yaml\n  ioc-edge status --config /etc/ioc/edge.yaml --json')
   .action((opts: { config: string; json?: boolean }) => {
     let config;
     try { ({ config } = loadEdgeConfig(opts.config)); } catch (e) { fail(e); }
     const file = statusFilePath(config);
     const running = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
-    // The outbox itself is the truth for depth and age, whether or not the gateway runs.
-    const outbox = existsSync(outboxPath(config)) ? Outbox.open({ path: outboxPath(config) }) : null;
-    const stats = outbox?.stats() ?? null;
-    outbox?.close();
+    // The outbox itself is the truth for depth and age, whether or not the gateway runs; read
+    // only, so this command never changes it (see outbox/reader.ts).
+    let stats = null;
+    if (existsSync(outboxPath(config))) {
+      const outbox = (() => { try { return OutboxReader.open(outboxPath(config), { caps: config.outbox }); } catch (e) { fail(e); } })();
+      try {
+        stats = outbox.stats();
+      } finally {
+        outbox.close();
+      }
+    }
     const report = { gateway: config.gateway.id, hub: config.uplink.url, outbox: stats, lastStatus: running };
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatStatus(report));
   });
 
 program
   .command('outbox')
-  .description('show the outbox depth; --export writes every unsent reading to a file for `ioc-hub import`')
+  .description('show the outbox depth; --export writes every unsent reading to a file for `ioc-hub import` (the outbox is only read)')
   .option(...configOption)
   .option('--export <file>', 'write unsent rows (JSON lines) to this file')
   .addHelpText('after', '\nExample (site without a link; carry the file to the hub):\n  ioc-edge outbox --config edge.yaml --export /media/usb/gw-hue-01.jsonl\n  ioc-hub import /media/usb/gw-hue-01.jsonl --config hub.yaml')
@@ -161,7 +183,8 @@ program
     let config;
     try { ({ config } = loadEdgeConfig(opts.config)); } catch (e) { fail(e); }
     if (!existsSync(outboxPath(config))) fail(new Error(`no outbox at ${outboxPath(config)} (has the gateway run with this config?)`));
-    const outbox = Outbox.open({ path: outboxPath(config) });
+    // Read only: exporting never deletes a row (they go when the hub acknowledges them).
+    const outbox = (() => { try { return OutboxReader.open(outboxPath(config), { caps: config.outbox }); } catch (e) { fail(e); } })();
     try {
       const s = outbox.stats();
       console.log(`outbox ${outboxPath(config)}: ${s.depth} unsent reading(s), oldest ${s.oldestUnsentAgeS.toFixed(0)} s, ${s.bytes} bytes, seq ${s.ackedUpTo + 1}..${s.lastSeq}, dropped ${s.dropped}`);

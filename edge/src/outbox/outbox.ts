@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger, OutboxHealth, Reading } from '@ioc/shared';
 import { OUTBOX_DDL, ROW_OVERHEAD_BYTES, type MetaKey } from './schema.js';
+import { outboxHealth, readOutboxState } from './state.js';
 import { groupDrops, toRanges, type PendingDrop, type Range } from './drops.js';
 import { writeExportFile, type ExportOptions } from './export.js';
 
@@ -162,21 +163,15 @@ export class Outbox {
       all: db.prepare<[], [number, string]>('SELECT seq, body FROM outbox ORDER BY seq').raw(),
     };
 
-    const meta = new Map(
-      (db.prepare('SELECT k, v FROM meta').all() as { k: string; v: number }[]).map((r) => [r.k, r.v]),
-    );
-    const agg = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS maxSeq, total(octet_length(body)) AS b FROM outbox')
-      .get() as { n: number; maxSeq: number; b: number };
-    // meta.last_seq is written whenever rows are deleted, so max(meta, max(seq)) is every seq ever assigned.
-    this._lastSeq = Math.max(meta.get('last_seq') ?? 0, agg.maxSeq);
-    this._ackedUpTo = meta.get('acked_up_to') ?? 0;
-    this._droppedTotal = meta.get('dropped_total') ?? 0;
-    this._lastAckTs = meta.get('last_ack_ts') ?? null;
-    this.rows = agg.n;
-    this.bytes = agg.b + agg.n * ROW_OVERHEAD_BYTES;
+    const st = readOutboxState(db);
+    this._lastSeq = st.lastSeq;
+    this._ackedUpTo = st.ackedUpTo;
+    this._droppedTotal = st.droppedTotal;
+    this._lastAckTs = st.lastAckTs;
+    this.rows = st.rows;
+    this.bytes = st.bytes;
     this.routineFloor = this._ackedUpTo;
-    this.lastDrop = (db.prepare('SELECT first, last, reason FROM pending_drops ORDER BY first DESC LIMIT 1').get() as
-      { first: number; last: number; reason: string } | undefined) ?? null;
+    this.lastDrop = st.lastDrop;
 
     this.appendCapped = db.transaction((readings: Reading[], alerting: boolean[] | undefined, first: number, ts: number) => {
       let chars = 0;
@@ -391,15 +386,12 @@ export class Outbox {
 
   stats(): OutboxHealth {
     const oldest = this.rows > 0 ? this.s.oldestTs.get() : undefined;
-    return {
-      depth: this.rows,
-      oldestUnsentAgeS: oldest === undefined ? 0 : Math.max(0, (this.now() - oldest) / 1000),
-      bytes: Math.max(0, Math.round(this.bytes)),
-      dropped: this._droppedTotal,
-      lastSeq: this._lastSeq,
-      ackedUpTo: this._ackedUpTo,
-      lastAckTs: this._lastAckTs,
-    };
+    return outboxHealth(
+      { rows: this.rows, bytes: this.bytes, droppedTotal: this._droppedTotal, lastSeq: this._lastSeq, ackedUpTo: this._ackedUpTo, lastAckTs: this._lastAckTs },
+      oldest,
+      this.now(),
+      { maxRows: this.maxRows, maxBytes: this.maxBytes },
+    );
   }
 
   counters(): OutboxCounters {

@@ -13,7 +13,7 @@ import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck, validateGatewayConfigMessage,
-  type DriverHealth, type GatewayTopicKind, type Logger, type Status,
+  type DriverHealth, type GatewayTopicKind, type Logger, type OutboxHealth, type Status,
 } from '@ioc/shared';
 import { uplinkConfigProblems } from '../config/checks.js';
 import type { UplinkConfig } from '../config/schema.js';
@@ -42,6 +42,8 @@ export interface UplinkOptions {
   logger: Logger;
   version: string;
   drivers: () => DriverHealth[];
+  /** What the outbox cannot know about itself: writes that failed (added to the status's outbox figures). */
+  outboxWrites?: () => Partial<OutboxHealth>;
   now?: () => number;
   /** How often to look for network changes while waiting to reconnect (default 3000 ms). */
   netPollMs?: number;
@@ -77,6 +79,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private readonly log: Logger;
   private readonly version: string;
   private readonly drivers: () => DriverHealth[];
+  private readonly outboxWrites: (() => Partial<OutboxHealth>) | undefined;
   private readonly now: () => number;
   private readonly stopTimeoutMs: number;
   private readonly topics: { telemetry: string; ack: string; status: string; events: string; config: string };
@@ -131,6 +134,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.log = opts.logger;
     this.version = opts.version;
     this.drivers = opts.drivers;
+    this.outboxWrites = opts.outboxWrites;
     this.now = opts.now ?? Date.now;
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 3000;
     this.prefix = batchPrefix(this.gw); // validates the id
@@ -226,7 +230,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       link: this.state,
     };
     try {
-      s.outbox = this.outbox.stats();
+      s.outbox = { ...this.outbox.stats(), ...this.outboxWrites?.() };
     } catch (err) {
       this.log.warn({ err }, 'status without outbox stats');
     }

@@ -1,6 +1,7 @@
 /**
  * GET /api/v1/gateways            every registered gateway: online, last seen, the hub's upTo,
- *                                 counts (stored, duplicates, dropped, quarantined), last status
+ *                                 counts (stored, duplicates, dropped, quarantined), last status,
+ *                                 technical problems (gatewayProblems)
  * GET /api/v1/gateways/:id        one of them
  * GET /api/v1/gateways/:id/seqs   seqs of the readings stored for it (accounting checks)
  * GET /api/v1/gateways/:id/quarantine   readings the hub refused, with the cause
@@ -8,6 +9,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GATEWAY_ID_PATTERN } from '@ioc/shared';
 import type { GatewayEntry } from '../config/schema.js';
+import { gatewayProblems } from '../health/gateway-problems.js';
 import { scopeOf } from './auth-hook.js';
 import type { ApiDeps, ApiPluginOptions } from './types.js';
 
@@ -30,6 +32,8 @@ export function gatewayView(deps: ApiDeps, g: GatewayEntry, visibleDevices: numb
     /** Accounted seq ranges beyond upTo show the gaps the hub is waiting for. */
     accountedRanges: stats.ranges.slice(0, 50),
     outbox: status?.outbox ?? null,
+    /** Outbox writes failing or the outbox over its cap at the gateway (health/gateway-problems.ts); [] when none. */
+    gatewayProblems: gatewayProblems(status),
     link: status?.link ?? null,
     status,
     statusAt: state?.statusAt ?? null,

@@ -6,6 +6,7 @@ import type { AlertEngine } from '../alerts/engine.js';
 import type { AuditLog } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import type { Registry } from '../config/registry.js';
+import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   /** Serve HTTPS with this certificate chain (PEM: the server certificate, then its CA) and key. */
   https?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
+  /** Whether the hub can store (disk full, writes failing): /health reports it. */
+  storage?: { state(): StorageState };
   /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
   beforeRequest?: () => void;
 }

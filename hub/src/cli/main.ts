@@ -1,6 +1,6 @@
 /** ioc-hub: the hub's command line. */
 import { Command } from 'commander';
-import { ConfigError, createLogger } from '@ioc/shared';
+import { ConfigError, createLogger, DataDirLockedError } from '@ioc/shared';
 import { loadHubConfig } from '../config/load.js';
 import { EnrolStore } from '../enrol/store.js';
 import { registerGatewayCommands } from './gateway.js';
@@ -12,6 +12,7 @@ import { openSqliteStore } from '../store/sqlite.js';
 import { VERSION } from '../version.js';
 import { registerPeopleCommands } from './people.js';
 import { openCliState, type CliState } from './state.js';
+import { registerBackupCommands } from './backup-commands.js';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) console.error(`ioc-hub: config error: ${err.message}`);
@@ -32,7 +33,9 @@ Examples:
   ioc-hub gateway token gw-hue-02 --commune 19816 --config /etc/ioc/hub.yaml
   ioc-hub gateway revoke gw-hue-02 --config /etc/ioc/hub.yaml
   ioc-hub audit verify --config /etc/ioc/hub.yaml
-  ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml`,
+  ioc-hub import /media/usb/gw-hue-01.jsonl --config /etc/ioc/hub.yaml
+  ioc-hub backup /var/backups/ioc/hub-$(date +%F).db --config /etc/ioc/hub.yaml
+  ioc-hub restore /var/backups/ioc/hub-2025-11-30.db --config /etc/ioc/hub.yaml`,
   );
 
 program
@@ -64,13 +67,13 @@ Examples:
       hub = await startHub(config, { logger, configDir });
     } catch (err) {
       if (err instanceof ConfigError) fail(err);
+      if (err instanceof DataDirLockedError) {
+        console.error(`ioc-hub: ${err.message}`);
+        process.exit(1);
+      }
       logger.fatal({ err }, 'hub failed to start');
       process.exit(1);
     }
-    logger.info(
-      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, caFingerprint: hub.caFingerprint, dataDir: config.hub.dataDir, version: VERSION },
-      'hub ready',
-    );
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -87,6 +90,11 @@ Examples:
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
+    // After the handlers: whoever waits for this line may send SIGTERM at once.
+    logger.info(
+      { mqttPort: hub.mqttPort, httpPort: hub.httpPort, api: hub.apiUrl, pkiDir: hub.pkiDir, caFingerprint: hub.caFingerprint, dataDir: config.hub.dataDir, version: VERSION },
+      'hub ready',
+    );
   });
 
 program
@@ -147,5 +155,6 @@ Examples:
 
 registerPeopleCommands(program);
 registerGatewayCommands(program, fail);
+registerBackupCommands(program, fail);
 
 await program.parseAsync(process.argv);

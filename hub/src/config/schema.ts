@@ -97,6 +97,12 @@ export const HubConfigSchema = Type.Object(
          * Keep a copy apart from backups of hub.db: without it sealed secrets cannot be opened.
          */
         secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+        /**
+         * Below this much free space (MB) on the data directory's file system the hub reports
+         * itself degraded (/api/v1/health, ioc_hub_disk_low) and logs an error: the warning before
+         * a full disk stops every commit, every ack and every alert. 0 turns the check off.
+         */
+        minFreeDiskMB: Type.Integer({ minimum: 0, default: 1024 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -229,7 +235,7 @@ export const HubConfigSchema = Type.Object(
 
 /** hub.yaml as written (defaulted keys optional): what `startHub` accepts. */
 export type HubConfig = {
-  hub?: { dataDir?: string; secretKeyFile?: string };
+  hub?: { dataDir?: string; secretKeyFile?: string; minFreeDiskMB?: number };
   mqtt?: {
     host?: string;
     port?: number;

@@ -4,7 +4,8 @@
  * migrations of every part applied in order; the parts take the open handle.
  *
  * The file is created 0600 (and its folder 0700): it holds password hashes and personal data.
- * SQLite creates the -wal and -shm files with the database file's permissions.
+ * SQLite creates the -wal and -shm files with the database file's permissions; ones left by an
+ * older hub (created with the umask's mode) are narrowed too.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,8 +28,8 @@ export function openHubDatabase(path: string, opts: OpenHubDatabaseOptions = {})
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-  // An older hub created the file with the umask's mode.
-  chmodSync(path, 0o600);
+  // An older hub created the file (and its WAL and shared-memory files) with the umask's mode.
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) chmodSync(f, 0o600);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // An ack lets a gateway delete its copy: a commit must survive a power cut, not only a crash.

@@ -3,6 +3,7 @@ import type { Logger } from '@ioc/shared';
 import type { AlertEngine } from '../alerts/engine.js';
 import type { Registry } from '../config/registry.js';
 import type { LiveFeed } from '../live.js';
+import type { StorageHealth } from '../health/storage.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { RateLimitedLog } from '../util/rate-limited-log.js';
@@ -31,6 +32,8 @@ export interface IngestContext {
   metrics: HubMetrics;
   logger: Logger;
   maxPayloadBytes: number;
+  /** Told of every failed and successful commit: a full disk makes the hub report itself degraded. */
+  storage?: Pick<StorageHealth, 'writeFailed' | 'writeSucceeded'> | undefined;
   /** The highest seq each gateway has shown (./seq-ceiling.ts): ranges above it are refused. */
   seqCeiling: SeqCeiling;
   now(): number;

@@ -21,7 +21,7 @@ export const HANDLERS: Partial<Record<GatewayTopicKind, Handler>> = {
 };
 
 export interface IngestOptions
-  extends Pick<IngestContext, 'store' | 'registry' | 'alerts' | 'live' | 'metrics' | 'logger' | 'maxPayloadBytes'> {
+  extends Pick<IngestContext, 'store' | 'registry' | 'alerts' | 'live' | 'metrics' | 'logger' | 'maxPayloadBytes' | 'storage'> {
   bus: Bus;
   now?: () => number;
 }
@@ -43,6 +43,7 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
     metrics: opts.metrics,
     logger: opts.logger,
     maxPayloadBytes: opts.maxPayloadBytes,
+    storage: opts.storage,
     seqCeiling: new SeqCeiling(opts.store),
     now: opts.now ?? Date.now,
     logLimited: log,
@@ -76,7 +77,7 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
         commitTelemetry(ctx, group);
       } catch (err) {
         // Batches of the group not acknowledged yet are resent by their gateways.
-        opts.logger.error({ err }, 'telemetry group commit failed');
+        if (!ctx.storage?.writeFailed(err, { during: 'telemetry group commit' })) opts.logger.error({ err }, 'telemetry group commit failed');
         opts.metrics.rejected.inc({ reason: 'internal_error' });
       }
     },
@@ -105,7 +106,8 @@ export function dispatch(ctx: IngestContext, topic: string, payload: Buffer): vo
   try {
     handler(ctx, t.gw, payload);
   } catch (err) {
-    ctx.logger.error({ err, topic }, 'ingest handler failed');
+    // A status or event the disk refused: counted by the storage health (which logs it, limited).
+    if (!ctx.storage?.writeFailed(err, { topic })) ctx.logger.error({ err, topic }, 'ingest handler failed');
     ctx.metrics.rejected.inc({ reason: 'internal_error' });
   }
 }

@@ -9,7 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const SECRET_KEY_ENV = 'IOC_HUB_SECRET_KEY';
 const KEY_BYTES = 32;
@@ -59,6 +59,19 @@ export function loadKeyring(opts: { file: string; env?: NodeJS.ProcessEnv; creat
     source = `file:${opts.file}`;
   }
   return keyringFromKey(key, source);
+}
+
+/** Where the hub keeps its key file: hub.secretKeyFile, else {dataDir}/secret.key. */
+export function hubKeyFile(hub: { dataDir: string; secretKeyFile?: string | undefined }): string {
+  return hub.secretKeyFile ?? join(hub.dataDir, 'secret.key');
+}
+
+/**
+ * The hub's keyring as `ioc-hub start` loads it. Commands that work on an existing hub.db
+ * (backup, restore) pass create: false — a new key would not open what the old one sealed.
+ */
+export function loadHubKeyring(hub: { dataDir: string; secretKeyFile?: string | undefined }, opts: { env?: NodeJS.ProcessEnv; create?: boolean } = {}): Keyring {
+  return loadKeyring({ file: hubKeyFile(hub), ...opts });
 }
 
 export function keyringFromKey(key: Buffer, source = 'memory'): Keyring {

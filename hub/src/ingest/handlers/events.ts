@@ -30,7 +30,7 @@ export function handleEvents(ctx: IngestContext, gw: string, payload: Buffer): v
     try {
       res = ctx.store.markDropped(gw, ev.ranges, ev.reason, now);
     } catch (err) {
-      ctx.logger.error({ err, gw }, 'recording dropped ranges failed; not acknowledged');
+      if (!ctx.storage?.writeFailed(err, { gw })) ctx.logger.error({ err, gw }, 'recording dropped ranges failed; not acknowledged');
       return ctx.reject('store_error', gw, (err as Error).message);
     }
     ctx.metrics.droppedReported.inc({ gw }, res.dropped);

@@ -5,6 +5,8 @@
  */
 import { decodePayload, validateStatus } from '@ioc/shared';
 import type { IngestContext } from '../context.js';
+import { reportGatewayProblems } from '../gateway-problems.js';
+import { accountHubRollback } from '../rollback.js';
 import { decodeRejectReason } from './telemetry.js';
 
 export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): void {
@@ -19,8 +21,14 @@ export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): v
   if (prev?.online !== state.online) {
     ctx.logger.info({ gw, online: state.online, outbox: status.outbox }, state.online ? 'gateway online' : 'gateway offline');
   }
-  // Idempotent: the ack is cumulative, so repeating it on every online status is harmless.
-  if (status.online) ctx.publishAck(gw, ctx.store.upTo(gw));
+  // Outbox writes failing, an outbox over its cap: data lost or in danger at the gateway.
+  reportGatewayProblems(ctx, gw, prev?.status ?? null, state.status);
+  // Idempotent: the ack is cumulative, so repeating it on every online status is harmless. A
+  // gateway acknowledged beyond what hub.db holds (restored from a backup) gets the gap accounted first.
+  if (status.online) {
+    const acked = status.outbox?.ackedUpTo;
+    ctx.publishAck(gw, acked !== undefined ? accountHubRollback(ctx, gw, acked) : ctx.store.upTo(gw));
+  }
   ctx.metrics.ingestSeconds.observe({ kind: 'status' }, Number(process.hrtime.bigint() - started) / 1e9);
   ctx.live.publish('status', state);
 }

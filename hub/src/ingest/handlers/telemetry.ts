@@ -140,11 +140,14 @@ export function commitTelemetry(ctx: IngestContext, pending: readonly PendingTel
 function finish(ctx: IngestContext, p: PendingTelemetry, res: WriteResult | Error): number | null {
   const { gw, batch } = p;
   if (res instanceof Error) {
-    // Not acknowledged: the gateway keeps the batch and sends it again.
-    ctx.logger.error({ err: res, gw, seq: batch.seq }, 'storing a telemetry batch failed; not acknowledged');
+    // Not acknowledged: the gateway keeps the batch and sends it again. A disk that refuses every
+    // commit fails every batch: logged rate-limited, and the storage health reports it.
+    ctx.storage?.writeFailed(res, { gw });
+    ctx.logLimited(`store_error:${gw}`, 'error', { err: res, gw, seq: batch.seq }, 'storing a telemetry batch failed; not acknowledged');
     ctx.reject('store_error', gw, res.message);
     return null;
   }
+  ctx.storage?.writeSucceeded();
   const m = ctx.metrics;
   if (res.stored) m.readingsStored.inc({ gw }, res.stored);
   if (res.duplicates) m.duplicates.inc({ gw }, res.duplicates);
