@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { keyringFromKey, loadKeyring, SECRET_KEY_ENV } from '../src/secrets/keyring.js';
 import { tempDir } from './helpers.js';
 
@@ -116,4 +118,24 @@ test('$IOC_HUB_SECRET_KEY wins over the file; one of the wrong length is refused
     assert.throws(() => loadKeyring({ file, env: { [SECRET_KEY_ENV]: bad.toString('base64') } }), new RegExp(`${SECRET_KEY_ENV}: the secret key must be 32 bytes`));
   }
   assert.throws(() => loadKeyring({ file, env: { [SECRET_KEY_ENV]: 'not base64 at all!' } }), /must be 32 bytes/);
+});
+
+test('processes creating the key file at once all read the same whole key', async () => {
+  const t = tempDir();
+  const file = join(t.dir, 'secret.key');
+  const mod = fileURLToPath(new URL('../src/secrets/keyring.ts', import.meta.url));
+  const script = `import { loadKeyring } from ${JSON.stringify(mod)}; const k = loadKeyring({ file: ${JSON.stringify(file)}, env: {} }); process.stdout.write(k.subkey('seal').toString('hex'));`;
+  const outs = await Promise.all(
+    Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (err += d));
+      c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+    })),
+  );
+  assert.equal(new Set(outs).size, 1, 'one key for all');
+  assert.equal(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64').length, 32);
+  t.cleanup();
 });

@@ -8,7 +8,7 @@
  * a stolen database alone then yields no TOTP secret and cannot be re-chained after an edit.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const SECRET_KEY_ENV = 'IOC_HUB_SECRET_KEY';
@@ -32,6 +32,29 @@ function parseKey(text: string, where: string): Buffer {
   return key;
 }
 
+/**
+ * Writes a new key to a private temporary file, flushed, then links it into place: the key file
+ * appears whole or not at all, and of two processes creating it at once (the hub and an
+ * `ioc-hub user add`) the first link wins and both read the same key.
+ */
+function createKeyFile(file: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, randomBytes(KEY_BYTES).toString('base64') + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
 /** Reads the key from the environment or the file, creating the file (0600) when neither exists. */
 export function loadKeyring(opts: { file: string; env?: NodeJS.ProcessEnv; create?: boolean }): Keyring {
   const env = opts.env ?? process.env;
@@ -45,13 +68,7 @@ export function loadKeyring(opts: { file: string; env?: NodeJS.ProcessEnv; creat
     if (!existsSync(opts.file)) {
       if (opts.create === false) throw new Error(`${opts.file}: the hub's secret key file does not exist (set ${SECRET_KEY_ENV} or hub.secretKeyFile)`);
       mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
-      // O_EXCL: two hubs starting on one folder never write two different keys.
-      const fd = openSync(opts.file, 'wx', 0o600);
-      try {
-        writeSync(fd, randomBytes(KEY_BYTES).toString('base64') + '\n');
-      } finally {
-        closeSync(fd);
-      }
+      createKeyFile(opts.file);
     }
     const mode = statSync(opts.file).mode & 0o077;
     if (mode !== 0) throw new Error(`${opts.file}: the secret key file is readable by group or others (chmod 600 it)`);
