@@ -18,6 +18,7 @@ import { loadEdgeConfig } from '../src/config/load.js';
 import { Gateway, statusFilePath } from '../src/gateway.js';
 import { CounterDeviceSimulator } from '../../test/simulators/modbus-counter.js';
 import { until } from '../../test/lib/procs.js';
+import { fillSqliteToFull } from '../../test/lib/sqlite-full.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GW = 'gw-wfail-01';
@@ -30,19 +31,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Makes every further page allocation of this connection fail with SQLITE_FULL. */
-function fillUp(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS test_filler (b BLOB)');
-  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
-  for (;;) {
-    try {
-      db.prepare('INSERT INTO test_filler VALUES (zeroblob(512))').run();
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_FULL') return;
-      throw err;
-    }
-  }
-}
 
 test('outbox writes failing: counted per poll, in the status, one error line for many, recovery logged', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'edge-wfail-'));
@@ -70,7 +58,7 @@ ${[1, 2, 3].map((u) => `  - { id: ctr-${u}, profile: test-counter, driver: modbu
   assert.equal(gw.status().outbox?.writeFailures, undefined, 'no failure fields while all is well');
 
   const db = (gw.outbox as unknown as { db: Database.Database }).db;
-  fillUp(db);
+  fillSqliteToFull(db);
   await until(() => (gw.status().outbox?.writeFailures ?? 0) >= 40, 'forty polls failing');
   const status = gw.status();
   const o = status.outbox!;

@@ -16,11 +16,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import type { Reading } from '@ioc/shared';
 import { startHub } from '../src/hub.js';
 import type { SqliteStore } from '../src/store/sqlite.js';
 import { GW, batch, capturingLogger, connectGateway, metricValue, tempDir, testConfig, until, wl } from './helpers.js';
+import { fillSqliteToFull } from '../../test/lib/sqlite-full.js';
 
 const MB = 1024 * 1024;
 
@@ -52,19 +52,6 @@ function fillDisk(file: string): void {
   }
 }
 
-/** The fallback: SQLITE_FULL from hub.db itself (see the file comment). */
-function capDatabase(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS test_filler (b BLOB)');
-  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
-  for (;;) {
-    try {
-      db.prepare('INSERT INTO test_filler VALUES (zeroblob(512))').run();
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_FULL') return;
-      throw err;
-    }
-  }
-}
 
 test('disk full: health 503 with the reason, metrics, one loud log line, rate-limited errors; recovery when space returns', { timeout: 180_000 }, async (t) => {
   const { dir, cleanup } = tempDir();
@@ -112,7 +99,7 @@ test('disk full: health 503 with the reason, metrics, one loud log line, rate-li
 
   // The disk fills up.
   if (tmpfs) fillDisk(join(dataDir, 'filler'));
-  else capDatabase(hubDb());
+  else fillSqliteToFull(hubDb());
   // Batches until one is refused (a WAL can take some commits in space it already has).
   const N = 500;
   let next = 11;
