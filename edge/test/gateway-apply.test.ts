@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,19 +16,12 @@ import { Gateway, statusFilePath } from '../src/gateway.js';
 import { Outbox } from '../src/outbox/index.js';
 import { CounterDeviceSimulator } from '../../test/simulators/modbus-counter.js';
 import { sleep, until } from './modbus-support.js';
+import { closedPort } from '../../test/lib/ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROFILES = join(ROOT, 'firmware-configs/profiles');
 const GW = 'gw-apply-01';
 
-/** A port nothing listens on: the uplink keeps retrying, so nothing is ever acknowledged or deleted. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 type DeviceSpec = { id: string; unit: number; pollMs?: number; profile?: string };
 

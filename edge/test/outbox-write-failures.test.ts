@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +18,11 @@ import { Gateway, statusFilePath } from '../src/gateway.js';
 import { CounterDeviceSimulator } from '../../test/simulators/modbus-counter.js';
 import { until } from '../../test/lib/procs.js';
 import { fillSqliteToFull } from '../../test/lib/sqlite-full.js';
+import { closedPort } from '../../test/lib/ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GW = 'gw-wfail-01';
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 
 test('outbox writes failing: counted per poll, in the status, one error line for many, recovery logged', { timeout: 60_000 }, async (t) => {

@@ -75,20 +75,12 @@ export interface Enrolled {
 
 export type GatewayIdentityState = 'enrolled' | 'revoked' | 'not_enrolled';
 
-export interface GatewayIdentityView {
-  gateway: string;
+/** A gateway's identity as the API and CLI show it: the stored record, with its state and where it is listed. */
+export interface GatewayIdentityView extends Omit<IdentityRecord, 'commune'> {
   state: GatewayIdentityState;
   communeCode: string | null;
   /** Listed in hub.yaml's registry (its devices come from there). */
   inHubYaml: boolean;
-  serial: string | null;
-  fingerprint: string | null;
-  notAfter: number | null;
-  enrolledAt: number | null;
-  renewedAt: number | null;
-  revokedAt: number | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
 }
 
 const gatewayRe = new RegExp(GATEWAY_ID_PATTERN);
