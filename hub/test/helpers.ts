@@ -6,8 +6,12 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createLogger, type Logger, type Reading } from '@ioc/shared';
 import { AlertEngine } from '../src/alerts/engine.js';
-import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
-import type { AlertChange, AlertRule } from '../src/alerts/types.js';
+import { AlertActions } from '../src/alerts/lifecycle.js';
+import { compileRules } from '../src/alerts/spec.js';
+import { AlertViews } from '../src/alerts/views.js';
+import type { Registry } from '../src/config/registry.js';
+import type { AlertChange } from '../src/alerts/types.js';
+import type { AlertEngineOptions } from '../src/alerts/engine.js';
 import type { Bus } from '../src/broker/bus.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
@@ -16,7 +20,7 @@ import { clockWindow, createAdmission } from '../src/ingest/admission.js';
 import { createIngestContext, dispatch } from '../src/ingest/index.js';
 import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import type { StoredReading } from '../src/store/types.js';
 
 export const GW = 'gw-test-01';
@@ -167,7 +171,31 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
  * registry's admission, the alert engine (flood rule unless another is given), the live feed,
  * metrics, and a bus that records the acks. `send` dispatches one telemetry batch of GW.
  */
-export function ingestRig(t: TestLike, opts: { rule?: AlertRule; now?: () => number } = {}) {
+/** The flood rule as the tests use it: BĐ levels with no deadband unless a test asks for one. */
+export const FLOOD_RULE = { id: 'flood', kind: 'flood-levels', deadbandM: 0 };
+
+/**
+ * The alert parts wired as hub.ts wires them, over a store: views, engine (started), people's
+ * actions; `changes` collects every announced change.
+ */
+export function alertStack(
+  store: SqliteStore,
+  registry: Registry,
+  opts: { rules?: unknown[]; now?: () => number; logger?: Logger } & Partial<Pick<AlertEngineOptions, 'lateAfterMs' | 'lateHoldMs' | 'flapWindowMs' | 'gatewayOnline' | 'catchUpWindowMs'>> = {},
+) {
+  const { rules: specs, now, logger, ...engineOpts } = opts;
+  const rules = compileRules(specs ?? [FLOOD_RULE], registry);
+  const views = new AlertViews(store.alerts, registry);
+  views.setRules(rules);
+  const engine = new AlertEngine({ alerts: store.alerts, readings: store, registry, rules, views, logger: logger ?? silentLogger(), ...(now ? { now } : {}), ...engineOpts });
+  const actions = new AlertActions(store.alerts, views, engine, now);
+  const changes: AlertChange[] = [];
+  engine.on('change', (c) => changes.push(c));
+  engine.start();
+  return { engine, views, actions, changes, rules };
+}
+
+export function ingestRig(t: TestLike, opts: { rules?: unknown[]; now?: () => number } = {}) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const resolved = resolveHubConfig(testConfig(dir), dir);
@@ -181,10 +209,7 @@ export function ingestRig(t: TestLike, opts: { rule?: AlertRule; now?: () => num
   t.after(() => reader.close());
   const count = (table: string) => reader.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   const { logger, lines: logs } = capturingLogger();
-  const engine = new AlertEngine({ store, registry, rules: [opts.rule ?? floodLevelRule()], logger, ...(opts.now ? { now: opts.now } : {}) });
-  engine.start();
-  const changes: AlertChange[] = [];
-  engine.on('change', (c) => changes.push(c));
+  const { engine, changes } = alertStack(store, registry, { ...(opts.rules ? { rules: opts.rules } : {}), ...(opts.now ? { now: opts.now } : {}), logger });
   const acks: number[] = [];
   const bus = { publish: async (_topic: string, payload: string) => void acks.push((JSON.parse(payload) as { upTo: number }).upTo) } as unknown as Bus;
   const metrics = createHubMetrics();
