@@ -7,11 +7,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createLogger, type Logger, type Reading } from '@ioc/shared';
 import { AlertEngine } from '../src/alerts/engine.js';
 import { AlertActions } from '../src/alerts/lifecycle.js';
+import { RuleSet } from '../src/alerts/rule-set.js';
+import { SqliteAuditLog } from '../src/audit/sqlite.js';
+import type { AuditLog } from '../src/audit/types.js';
 import { compileRules } from '../src/alerts/spec.js';
 import { AlertViews } from '../src/alerts/views.js';
 import type { Registry } from '../src/config/registry.js';
 import type { AlertChange } from '../src/alerts/types.js';
 import type { AlertEngineOptions } from '../src/alerts/engine.js';
+import type { CompiledRule } from '../src/alerts/rule.js';
 import type { Bus } from '../src/broker/bus.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
@@ -181,13 +185,15 @@ export const FLOOD_RULE = { id: 'flood', kind: 'flood-levels', deadbandM: 0 };
 export function alertStack(
   store: SqliteStore,
   registry: Registry,
-  opts: { rules?: unknown[]; now?: () => number; logger?: Logger } & Partial<Pick<AlertEngineOptions, 'lateAfterMs' | 'lateHoldMs' | 'flapWindowMs' | 'gatewayOnline' | 'catchUpWindowMs'>> = {},
+  opts: { rules?: unknown[]; wrap?: (rules: CompiledRule[]) => CompiledRule[]; now?: () => number; logger?: Logger } & Partial<Pick<AlertEngineOptions, 'lateAfterMs' | 'lateHoldMs' | 'flapWindowMs' | 'gatewayOnline' | 'catchUpWindowMs'>> = {},
 ) {
-  const { rules: specs, now, logger, ...engineOpts } = opts;
-  const rules = compileRules(specs ?? [FLOOD_RULE], registry);
+  const { rules: specs, now, logger, wrap, ...engineOpts } = opts;
+  const compiled = compileRules(specs ?? [FLOOD_RULE], registry);
+  const rules = wrap ? wrap(compiled) : compiled;
   const views = new AlertViews(store.alerts, registry);
   views.setRules(rules);
-  const engine = new AlertEngine({ alerts: store.alerts, readings: store, registry, rules, views, logger: logger ?? silentLogger(), ...(now ? { now } : {}), ...engineOpts });
+  // Tests write readings at fixed past times: nothing is late unless a test says so.
+  const engine = new AlertEngine({ alerts: store.alerts, readings: store, registry, rules, views, logger: logger ?? silentLogger(), lateAfterMs: 1e12, ...(now ? { now } : {}), ...engineOpts });
   const actions = new AlertActions(store.alerts, views, engine, now);
   const changes: AlertChange[] = [];
   engine.on('change', (c) => changes.push(c));
@@ -195,7 +201,24 @@ export function alertStack(
   return { engine, views, actions, changes, rules };
 }
 
-export function ingestRig(t: TestLike, opts: { rules?: unknown[]; now?: () => number } = {}) {
+/** The rule set of a test API (the flood rule as hub.yaml would name it). */
+export function ruleSetOf(store: SqliteStore, registry: Registry, audit: AuditLog = new SqliteAuditLog(store.db, Buffer.alloc(32, 7))): RuleSet {
+  return new RuleSet({ alerts: store.alerts, registry, audit, configured: [FLOOD_RULE] });
+}
+
+/** Rules whose evaluators call `spy` with each reading before judging it (it may throw). */
+export function spyOnReadings(spy: (r: Reading) => void): (rules: CompiledRule[]) => CompiledRule[] {
+  return (rules) =>
+    rules.map((rule) => ({
+      ...rule,
+      evaluator: (target) => {
+        const ev = rule.evaluator(target);
+        return { ...ev, reading: (r: Reading) => (spy(r), ev.reading(r)) };
+      },
+    }));
+}
+
+export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules: CompiledRule[]) => CompiledRule[]; now?: () => number } = {}) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const resolved = resolveHubConfig(testConfig(dir), dir);
@@ -209,7 +232,7 @@ export function ingestRig(t: TestLike, opts: { rules?: unknown[]; now?: () => nu
   t.after(() => reader.close());
   const count = (table: string) => reader.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   const { logger, lines: logs } = capturingLogger();
-  const { engine, changes } = alertStack(store, registry, { ...(opts.rules ? { rules: opts.rules } : {}), ...(opts.now ? { now: opts.now } : {}), logger });
+  const { engine, changes } = alertStack(store, registry, { ...(opts.rules ? { rules: opts.rules } : {}), ...(opts.wrap ? { wrap: opts.wrap } : {}), ...(opts.now ? { now: opts.now } : {}), logger });
   const acks: number[] = [];
   const bus = { publish: async (_topic: string, payload: string) => void acks.push((JSON.parse(payload) as { upTo: number }).upTo) } as unknown as Bus;
   const metrics = createHubMetrics();

@@ -450,8 +450,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
         t.late = false;
         this.alerts.addEvent({ alertId, ts: now, kind: 'missed', level: 0, value: null, by: null, note: null });
         pending.push({ alertId, event: { ts: now, kind: 'missed', level: 0, value: null, by: null, note: null }, shelved: false });
+        return;
       }
-      return;
     }
     // Changes of an episode nobody has been told about stay quiet until it is announced.
     if (!wasLate) pending.push({ alertId, event: { ts: v.ts, kind, level, value: v.value, by: null, note: null }, shelved: t.shelvedUntil > now });

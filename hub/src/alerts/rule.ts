@@ -129,9 +129,10 @@ export class RuleSpecError extends Error {
   constructor(
     readonly ruleId: string,
     readonly path: string,
-    message: string,
+    /** The problem alone, without the rule and path. */
+    readonly reason: string,
   ) {
-    super(`rule "${ruleId}"${path ? ` ${path}` : ''}: ${message}`);
+    super(`rule "${ruleId}"${path ? ` ${path}` : ''}: ${reason}`);
     this.name = 'RuleSpecError';
   }
 }

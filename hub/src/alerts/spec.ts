@@ -71,7 +71,7 @@ export function compileRules(specs: readonly unknown[], registry: Registry): Com
       seen.add(r.spec.id);
       return r;
     } catch (err) {
-      if (err instanceof RuleSpecError) throw new RuleSpecError(err.ruleId, `(alerts.rules.${i})${err.path ? ` ${err.path}` : ''}`, err.message.replace(/^rule "[^"]*"( \S+)?: /, ''));
+      if (err instanceof RuleSpecError) throw new RuleSpecError(err.ruleId, `(alerts.rules.${i})${err.path ? ` ${err.path}` : ''}`, err.reason);
       throw err;
     }
   });

@@ -15,7 +15,7 @@ export interface Registry {
   addGateway(g: GatewayEntry): void;
 }
 
-export function buildRegistry(registry: ResolvedHubConfig['registry']): Registry {
+export function buildRegistry(registry: Omit<ResolvedHubConfig['registry'], 'communes'> & Partial<Pick<ResolvedHubConfig['registry'], 'communes'>>): Registry {
   const gateways = new Map(registry.gateways.map((g) => [g.id, g]));
   const devices = new Map(registry.devices.map((d) => [d.id, d]));
   return {

@@ -45,10 +45,8 @@ function leaves(n: Node, out: Leaf[] = []): Leaf[] {
   return out;
 }
 
-interface MetricState {
-  /** Newest readings of the metric (for rises), oldest first. */
-  recent: Array<{ ts: number; v: number | boolean }>;
-}
+/** Recent readings of one metric of one device (for rises), oldest first. */
+type Recent = Array<{ ts: number; v: number | boolean }>;
 
 export const compositeKind: RuleKind = {
   kind: 'composite',
@@ -91,11 +89,10 @@ export const compositeKind: RuleKind = {
       targets,
       maxLevel: level,
       evaluator() {
-        const state = new Map<string, MetricState>(metrics.map((m) => [m, { recent: [] }]));
-        const test = (n: Node, now: number): boolean => {
-          if ('all' in n) return n.all.every((c) => test(c, now));
-          if ('any' in n) return n.any.some((c) => test(c, now));
-          const rs = state.get(n.metric)!.recent;
+        // metric → device → its recent readings: at a site a condition holds if one device meets it
+        // (a rise is never taken between two devices' readings).
+        const state = new Map<string, Map<string, Recent>>(metrics.map((m) => [m, new Map()]));
+        const leafHolds = (n: Leaf, rs: Recent, now: number): boolean => {
           const last = rs[rs.length - 1];
           if (!last || now - last.ts > holdMs) return false;
           if (n.is !== undefined && last.v !== n.is) return false;
@@ -103,22 +100,30 @@ export const compositeKind: RuleKind = {
           if (n.lte !== undefined && !(typeof last.v === 'number' && last.v <= n.lte)) return false;
           if (n.risePerMin !== undefined) {
             const first = rs.find((x) => typeof x.v === 'number' && last.ts - x.ts <= rateMs);
-            if (!first || first === last || typeof last.v !== 'number') return false;
+            if (!first || first.ts >= last.ts || typeof last.v !== 'number') return false;
             const perMin = (((last.v as number) - (first.v as number)) / (last.ts - first.ts)) * 60_000;
-            if (perMin < n.risePerMin) return false;
+            if (!(perMin >= n.risePerMin)) return false;
           }
           return true;
+        };
+        const test = (n: Node, now: number): boolean => {
+          if ('all' in n) return n.all.every((c) => test(c, now));
+          if ('any' in n) return n.any.some((c) => test(c, now));
+          for (const rs of state.get(n.metric)!.values()) if (leafHolds(n, rs, now)) return true;
+          return false;
         };
         return {
           historyMs: Math.max(holdMs, rateMs),
           reading(r: Reading) {
             if (r.q === 'bad' || r.value === null || r.value === undefined) return undefined;
-            const st = state.get(r.metric);
-            if (!st) return undefined;
-            const v = typeof r.value === 'boolean' ? r.value : typeof r.value === 'number' ? r.value : null;
+            const byDev = state.get(r.metric);
+            if (!byDev) return undefined;
+            const v = typeof r.value === 'boolean' ? r.value : typeof r.value === 'number' && Number.isFinite(r.value) ? r.value : null;
             if (v === null) return undefined;
-            st.recent.push({ ts: r.ts, v });
-            while (st.recent.length > 1 && st.recent[0]!.ts < r.ts - Math.max(rateMs, holdMs)) st.recent.shift();
+            let rs = byDev.get(r.dev);
+            if (!rs) byDev.set(r.dev, (rs = []));
+            rs.push({ ts: r.ts, v });
+            while (rs.length > 1 && rs[0]!.ts < r.ts - Math.max(rateMs, holdMs)) rs.shift();
             const numericValue = typeof v === 'number' ? v : null;
             return { level: test(when, r.ts) ? level : 0, ts: r.ts, value: numericValue };
           },

@@ -49,6 +49,7 @@ const TIER_NAMES = (s: Station, level: number) => {
   const a = s.device.alarmLevels!;
   if (level <= 3) return { vi: `Báo động ${['I', 'II', 'III'][level - 1]}`, en: `Alarm level ${['I', 'II', 'III'][level - 1]}` };
   if (level === s.peakLevel) return { vi: 'Vượt lũ lịch sử', en: 'Above the historical flood' };
+  if (level > s.thresholds.length) return { vi: `Cấp ${level}`, en: `Level ${level}` };
   const above = (s.thresholds[level - 1]! - a.bd3).toFixed(1);
   return { vi: `Trên Báo động III ${above} m`, en: `${above} m above alarm level III` };
 };
@@ -73,7 +74,7 @@ export const floodLevelsKind: RuleKind = {
       spec,
       category: 'flood',
       targets,
-      maxLevel: 3 + tiers.length + 1,
+      maxLevel: Math.max(3, ...[...stations.values()].map((s) => s.thresholds.length)),
       evaluator(target) {
         const s = station(target);
         const held = new ForDuration(forMs);
@@ -108,7 +109,8 @@ export const floodLevelsKind: RuleKind = {
         const candidate = s.device.zone
           ? candidateRiskLevel(s.device.zone, {
               bd: Math.min(reached, 3),
-              aboveBd3M: reached > 3 ? s.thresholds[reached - 1]! - s.device.alarmLevels!.bd3 : 0,
+              // Rounded: 3.8 - 3.5 is 0.2999… in binary, not the 0.3 m tier it is.
+              aboveBd3M: reached > 3 ? Math.round((s.thresholds[reached - 1]! - s.device.alarmLevels!.bd3) * 1000) / 1000 : 0,
               historic: s.peakLevel > 0 && reached >= s.peakLevel,
             })
           : 0;

@@ -33,7 +33,6 @@ export const suspectSensorKind: RuleKind = {
         let bad = 0;
         let good = 0;
         let level = 0;
-        let reason = '';
         return {
           historyMs: 0,
           restore: (l: number) => {
@@ -44,10 +43,11 @@ export const suspectSensorKind: RuleKind = {
             if (r.q === 'bad') {
               bad++;
               good = 0;
-              reason = r.reason ?? '';
               if (bad >= badRun) level = 1;
             } else {
               good++;
+              // Not raised yet: a good reading breaks the run.
+              if (level === 0) bad = 0;
               if (good >= goodRun) {
                 bad = 0;
                 level = 0;
@@ -56,7 +56,6 @@ export const suspectSensorKind: RuleKind = {
             return { level, ts: r.ts, value: bad };
           },
         };
-        void reason;
       },
       levelLabel: (l) => (l > 0 ? name : { vi: 'Bình thường', en: 'Normal' }),
       severity: TECHNICAL_SEVERITY,
