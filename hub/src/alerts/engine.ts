@@ -4,9 +4,10 @@
  * they return: raised → escalated / deescalated → cleared, reopened when it flaps back soon.
  * People's actions on alerts are ./lifecycle.ts; what the API shows is ./views.ts.
  *
- * Event time. Each input (device, metric) of a target has a cursor: the newest measurement time
- * judged. A reading at or before it (a backlog drained after live data) is stored as history but
- * judges nothing. A reading judged more than `lateAfterMs` after it was measured is late: an
+ * Event time. Each input (device, metric) has one cursor: the newest measurement time judged.
+ * A reading at or before it (a backlog drained after live data) is stored as history but judges
+ * nothing. Every rule sees the same readings, so the cursor is the engine's, not a rule's: a rule
+ * added later judges what arrives after it. A reading judged more than `lateAfterMs` after it was measured is late: an
  * episode it raises is recorded at its true start but not announced; if it clears while the data
  * is still late it becomes a "missed while offline" report (never rung), and if it is still going
  * on when live data arrives (or after `lateHoldMs` without more) it is announced with its start.
@@ -53,8 +54,8 @@ interface Target {
   rule: CompiledRule;
   t: RuleTarget;
   ev: Evaluator;
-  /** Per input "dev\0metric": newest measurement time judged. */
-  cursors: Map<string, number>;
+  /** Measurement time of the newest reading judged in the current call (-1: none). */
+  judgedTs: number;
   level: number;
   maxLevel: number;
   alertId: number | null;
@@ -88,7 +89,8 @@ export interface AlertStaging {
   rollback(): void;
 }
 
-const inputKey = (dev: string, metric: string) => `${dev}\u0000${metric}`;
+/** The rule column of the engine's cursors in alert_cursors (one cursor per input for all rules). */
+const ENGINE_CURSOR = '*';
 export const targetKey = (rule: string, target: string) => `${rule}\u0000${target}`;
 
 function inTimeOrder(rs: readonly Reading[]): boolean {
@@ -113,6 +115,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   /** dev → metric ('*' for all) → targets: two lookups per reading, never a scan of the rules. */
   private byInput = new Map<string, Map<string, Target[]>>();
   private byGateway = new Map<string, Target[]>();
+  /** dev → metric → newest measurement time judged. */
+  private cursors = new Map<string, Map<string, number>>();
   private ticking: Target[] = [];
   /** Inside a staging: targets touched, with their episode before it (for rollback). */
   private touched: Map<Target, Episode> | null = null;
@@ -151,9 +155,9 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
         const key = targetKey(rule.spec.id, t.key);
         const prev = old.get(key);
         const target: Target = {
-          key, rule, t, ev: rule.evaluator(t), cursors: new Map(), level: 0, maxLevel: 0, alertId: null,
+          key, rule, t, ev: rule.evaluator(t), judgedTs: -1, level: 0, maxLevel: 0, alertId: null,
           late: false, stale: false, seenAt: this.now(), cleared: null, shelvedUntil: 0,
-          ...(prev ? { cursors: prev.cursors, level: prev.level, maxLevel: prev.maxLevel, alertId: prev.alertId, late: prev.late, stale: prev.stale, seenAt: prev.seenAt, cleared: prev.cleared, shelvedUntil: prev.shelvedUntil } : {}),
+          ...(prev ? { level: prev.level, maxLevel: prev.maxLevel, alertId: prev.alertId, late: prev.late, stale: prev.stale, seenAt: prev.seenAt, cleared: prev.cleared, shelvedUntil: prev.shelvedUntil } : {}),
         };
         this.targets.set(key, target);
         for (const { dev, metric } of t.inputs) {
@@ -171,10 +175,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
 
   /** Restores state from the store, closes episodes no rule watches any more, warms up and catches up. */
   start(): void {
-    for (const c of this.alerts.cursors()) {
-      // Cursors are per (rule, device, metric): every target of the rule with that input gets it.
-      for (const t of this.byInput.get(c.dev)?.get(c.metric) ?? []) if (t.rule.spec.id === c.rule) t.cursors.set(inputKey(c.dev, c.metric), c.lastTs);
-    }
+    this.loadCursors();
     for (const s of this.alerts.shelves()) {
       const t = this.targets.get(targetKey(s.rule, s.target));
       if (t) t.shelvedUntil = s.until;
@@ -184,6 +185,20 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     this.catchUp();
     const active = [...this.targets.values()].filter((t) => t.alertId !== null).length;
     this.log.info({ rules: this.rules.length, targets: this.targets.size, active }, 'alert engine started');
+  }
+
+  /** The engine's cursors from the database (rows of older versions, per rule, count too). */
+  private loadCursors(): void {
+    this.cursors = new Map();
+    for (const c of this.alerts.cursors()) {
+      let m = this.cursors.get(c.dev);
+      if (!m) this.cursors.set(c.dev, (m = new Map()));
+      m.set(c.metric, Math.max(m.get(c.metric) ?? -1, c.lastTs));
+    }
+  }
+
+  private cursorOf(dev: string, metric: string): number | undefined {
+    return this.cursors.get(dev)?.get(metric);
   }
 
   private restoreEpisodes(): void {
@@ -214,7 +229,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     if (t.ev.historyMs <= 0) return;
     const rows: Reading[] = [];
     for (const { dev, metric } of t.t.inputs) {
-      const cursor = t.cursors.get(inputKey(dev, metric));
+      const cursor = this.cursorOf(dev, metric);
       if (cursor === undefined || metric === '*') continue;
       const res = this.readings.queryReadings({ dev, metric, from: cursor - t.ev.historyMs, to: cursor, limit: 100_000 }, SYSTEM_SCOPE);
       if (res.kind === 'raw') for (const r of res.rows) rows.push({ dev, metric, value: r.value, unit: '', ts: r.ts, q: r.q, ...(r.reason ? { reason: r.reason } : {}) } as Reading);
@@ -227,24 +242,23 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   /** Readings stored while the engine did not see them (`ioc-hub import`, a failed evaluation). */
   private catchUp(): void {
     const pageSize = 5000;
-    for (const t of this.targets.values()) {
-      for (const { dev, metric } of t.t.inputs) {
-        if (metric === '*') continue;
-        const cursor = t.cursors.get(inputKey(dev, metric));
-        let from = cursor !== undefined ? cursor + 1 : Math.max(0, this.now() - this.catchUpWindowMs);
-        let n = 0;
-        for (;;) {
-          const res = this.readings.queryReadings({ dev, metric, from, to: this.now() + this.maxFutureSkewMs, limit: pageSize }, SYSTEM_SCOPE);
-          if (res.kind !== 'raw' || !res.rows.length) break;
-          const rows = res.rows.map((r) => ({ dev, metric, value: r.value, unit: '', ts: r.ts, q: r.q, ...(r.reason ? { reason: r.reason } : {}) }) as Reading);
-          this.evaluate(rows);
-          n += rows.length;
-          if (rows.length < pageSize) break;
-          const lastTs = rows[rows.length - 1]!.ts;
-          from = lastTs > from ? lastTs : from + 1;
-        }
-        if (n) this.log.info({ dev, metric, rule: t.rule.spec.id, readings: n }, 'alert rule caught up with stored readings');
+    const inputs = new Map<string, { dev: string; metric: string }>();
+    for (const t of this.targets.values()) for (const i of t.t.inputs) if (i.metric !== '*') inputs.set(`${i.dev}\u0000${i.metric}`, i);
+    for (const { dev, metric } of inputs.values()) {
+      const cursor = this.cursorOf(dev, metric);
+      let from = cursor !== undefined ? cursor + 1 : Math.max(0, this.now() - this.catchUpWindowMs);
+      let n = 0;
+      for (;;) {
+        const res = this.readings.queryReadings({ dev, metric, from, to: this.now() + this.maxFutureSkewMs, limit: pageSize }, SYSTEM_SCOPE);
+        if (res.kind !== 'raw' || !res.rows.length) break;
+        const rows = res.rows.map((r) => ({ dev, metric, value: r.value, unit: '', ts: r.ts, q: r.q, ...(r.reason ? { reason: r.reason } : {}) }) as Reading);
+        this.evaluate(rows);
+        n += rows.length;
+        if (rows.length < pageSize) break;
+        const lastTs = rows[rows.length - 1]!.ts;
+        from = lastTs > from ? lastTs : from + 1;
       }
+      if (n) this.log.info({ dev, metric, readings: n }, 'alert rules caught up with stored readings');
     }
   }
 
@@ -253,15 +267,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     const before = new Set(this.targets.keys());
     this.index(rules);
     for (const key of before) if (!this.targets.has(key)) this.dropTarget(key);
-    for (const t of this.targets.values()) {
-      if (!before.has(t.key)) {
-        for (const { dev, metric } of t.t.inputs) {
-          // A new target starts at "now": it does not judge the past (a backtest does that).
-          if (metric !== '*') t.cursors.set(inputKey(dev, metric), Math.max(t.cursors.get(inputKey(dev, metric)) ?? 0, this.now() - 1));
-        }
-      }
-      this.warmUp(t);
-    }
+    // A new target judges what arrives from now on (the engine's cursors); a backtest judges the past.
+    for (const t of this.targets.values()) this.warmUp(t);
   }
 
   private dropTarget(key: string): void {
@@ -319,10 +326,10 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       rollback: () => {
         open = false;
         // The evaluators moved on with readings the database does not have: rebuild them.
+        if (!touched.size) return;
+        this.loadCursors();
         for (const [t, ep] of touched) {
           Object.assign(t, ep);
-          t.cursors.clear();
-          for (const c of this.alerts.cursors()) if (c.rule === t.rule.spec.id && t.t.inputs.some((i) => i.dev === c.dev && i.metric === c.metric)) t.cursors.set(inputKey(c.dev, c.metric), c.lastTs);
           this.warmUp(t);
         }
       },
@@ -335,59 +342,64 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     }
   }
 
+  /**
+   * One pass over the readings in time order: each advances its input's cursor once and goes to
+   * the targets of its (device, metric) and of its device's every metric ('*'). Two map lookups per
+   * reading, whatever the number of rules.
+   */
   private evaluateInto(readings: readonly Reading[], pending: PendingChange[]): void {
-    const groups = new Map<Target, Reading[]>();
-    for (const r of readings) {
+    const now = this.now();
+    // Usually in time order already; the sort is stable, so equal times keep their seq order.
+    const rs = inTimeOrder(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts);
+    const judged = new Set<Target>();
+    const moved = new Map<string, Map<string, number>>();
+    for (const r of rs) {
       const m = this.byInput.get(r.dev);
       if (!m) continue;
       const exact = m.get(r.metric);
       const any = m.get('*');
-      if (exact) for (const t of exact) (groups.get(t) ?? groups.set(t, []).get(t)!).push(r);
-      if (any) for (const t of any) (groups.get(t) ?? groups.set(t, []).get(t)!).push(r);
-    }
-    if (!groups.size) return;
-    const now = this.now();
-    for (const [t, rs] of groups) {
-      this.touch(t);
-      // Usually in time order already; the sort is stable, so equal times keep their seq order.
-      if (!inTimeOrder(rs)) rs.sort((a, b) => a.ts - b.ts);
-      const moved = new Map<string, number>();
-      let judged = false;
-      let newest = -1;
-      for (const r of rs) {
-        // The hub found its ts outside its window (admission.ts): it says nothing about now.
-        if (r.q === 'bad' && r.reason === 'clock_skew') continue;
-        const ik = inputKey(r.dev, t.t.inputs.some((i) => i.metric === '*') ? '*' : r.metric);
-        const cursor = moved.get(ik) ?? t.cursors.get(ik) ?? -1;
-        if (r.ts <= cursor) continue;
-        if (r.ts > now + this.maxFutureSkewMs) {
-          if (now - this.futureWarned > 60_000) {
-            this.futureWarned = now;
-            this.log.warn({ dev: r.dev, metric: r.metric, ts: r.ts, now }, 'reading dated in the future: stored, not evaluated by alert rules (gateway clock?)');
-          }
-          continue;
+      if (!exact && !any) continue;
+      // The hub found its ts outside its window (admission.ts): it says nothing about now.
+      if (r.q === 'bad' && r.reason === 'clock_skew') continue;
+      let cursors = this.cursors.get(r.dev);
+      if (!cursors) this.cursors.set(r.dev, (cursors = new Map()));
+      if (r.ts <= (cursors.get(r.metric) ?? -1)) continue;
+      if (r.ts > now + this.maxFutureSkewMs) {
+        if (now - this.futureWarned > 60_000) {
+          this.futureWarned = now;
+          this.log.warn({ dev: r.dev, metric: r.metric, ts: r.ts, now }, 'reading dated in the future: stored, not evaluated by alert rules (gateway clock?)');
         }
-        moved.set(ik, r.ts);
-        judged = true;
-        newest = Math.max(newest, r.ts);
-        const v = t.ev.reading(r);
-        if (v) this.apply(t, v, now, r.ts < now - this.lateAfterMs, pending);
+        continue;
       }
-      for (const [ik, ts] of moved) {
-        t.cursors.set(ik, ts);
-        const [dev, metric] = ik.split('\u0000') as [string, string];
-        this.alerts.setCursor({ rule: t.rule.spec.id, dev, metric, lastTs: ts });
-      }
-      if (!judged) continue;
+      cursors.set(r.metric, r.ts);
+      let mv = moved.get(r.dev);
+      if (!mv) moved.set(r.dev, (mv = new Map()));
+      mv.set(r.metric, r.ts);
+      const late = r.ts < now - this.lateAfterMs;
+      if (exact) for (const t of exact) this.judge(t, r, now, late, judged, pending);
+      if (any) for (const t of any) this.judge(t, r, now, late, judged, pending);
+    }
+    for (const [dev, mv] of moved) for (const [metric, ts] of mv) this.alerts.setCursor({ rule: ENGINE_CURSOR, dev, metric, lastTs: ts });
+    for (const t of judged) {
       t.seenAt = now;
       if (t.stale && t.alertId !== null) {
         t.stale = false;
         this.alerts.update(t.alertId, { stale: false, updatedAt: now });
-        pending.push(this.event(t, 'fresh', t.level, null, newest));
+        pending.push(this.event(t, 'fresh', t.level, null, t.judgedTs));
       }
       // Live data while a late episode goes on: it is happening now; announce it with its start.
-      if (t.late && t.alertId !== null && newest >= now - this.lateAfterMs) this.announceLate(t, now, pending);
+      if (t.late && t.alertId !== null && t.judgedTs >= now - this.lateAfterMs) this.announceLate(t, now, pending);
     }
+  }
+
+  private judge(t: Target, r: Reading, now: number, late: boolean, judged: Set<Target>, pending: PendingChange[]): void {
+    if (!judged.has(t)) {
+      this.touch(t);
+      judged.add(t);
+    }
+    t.judgedTs = r.ts;
+    const v = t.ev.reading(r);
+    if (v) this.apply(t, v, now, late, pending);
   }
 
   /** Applies one verdict to the target's episode (inside the transaction). */

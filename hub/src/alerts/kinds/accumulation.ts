@@ -31,7 +31,7 @@ export const accumulationKind: RuleKind = {
   schema: Schema,
   compile(spec, registry): CompiledRule {
     const metric = (spec.metric as string | undefined) ?? 'rainfall';
-    const total = (spec.input ?? 'total') === 'total';
+    const totalInput = (spec.input ?? 'total') === 'total';
     const windows = ((spec.windows as typeof DEFAULT_RAIN_WINDOWS | undefined) ?? DEFAULT_RAIN_WINDOWS).map((w) => ({ ms: w.hours * 3_600_000, hours: w.hours, bands: w.bands }));
     const maxLevel = Math.max(...windows.map((w) => w.bands.length));
     windows.forEach((w, i) => {
@@ -47,15 +47,25 @@ export const accumulationKind: RuleKind = {
       targets,
       maxLevel,
       evaluator() {
-        // Rain per reading (mm), oldest first, kept for the longest window.
-        const rain: Array<{ ts: number; mm: number }> = [];
+        // Rain per reading, oldest first, kept for the longest window, with the running total up to
+        // and including it: a window's sum is two lookups (a binary search), not a loop per reading.
+        const rain: Array<{ ts: number; cum: number }> = [];
+        let total = 0;
         let prevTotal: number | null = null;
         let level = 0;
+        /** Rain in (from, newest]. */
         const sum = (from: number) => {
-          let s = 0;
-          for (let i = rain.length - 1; i >= 0 && rain[i]!.ts > from; i--) s += rain[i]!.mm;
-          return s;
+          let lo = 0;
+          let hi = rain.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (rain[mid]!.ts > from) hi = mid;
+            else lo = mid + 1;
+          }
+          return rain.length ? rain[rain.length - 1]!.cum - (lo > 0 ? rain[lo - 1]!.cum : baseCum) : 0;
         };
+        // The running total just before rain[0] (what the readings dropped from the front added up to).
+        let baseCum = 0;
         return {
           historyMs: longest,
           restore: (l: number) => {
@@ -65,12 +75,13 @@ export const accumulationKind: RuleKind = {
             const v = numeric(r);
             if (v === null || r.metric !== metric || v < 0) return undefined;
             let mm = v;
-            if (total) {
+            if (totalInput) {
               mm = prevTotal === null ? 0 : v >= prevTotal ? v - prevTotal : v;
               prevTotal = v;
             }
-            rain.push({ ts: r.ts, mm });
-            while (rain.length && rain[0]!.ts <= r.ts - longest) rain.shift();
+            total += mm;
+            rain.push({ ts: r.ts, cum: total });
+            while (rain.length && rain[0]!.ts <= r.ts - longest) baseCum = rain.shift()!.cum;
             let raw = 0;
             let worst = 0;
             let held = 0;
