@@ -16,6 +16,7 @@ import { alertsRoutes } from './alerts.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { installAuthHook } from './auth-hook.js';
+import { capRoutes } from './cap.js';
 import { devicesRoutes } from './devices.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
@@ -105,6 +106,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(devicesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(readingsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(capRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
   return app;
 }

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AlertEngine } from '../alerts/engine.js';
 import type { AuditLog } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
+import type { CapSettings } from '../cap/types.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Whether the hub can store (disk full, writes failing): /health reports it. */
   storage?: { state(): StorageState };
+  /** CAP 1.2 output (hub.yaml `cap`; absent: the defaults of ../cap/settings.ts). */
+  cap?: CapSettings;
   /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
   beforeRequest?: () => void;
 }
