@@ -19,6 +19,7 @@ import { AuthService } from './auth/service.js';
 import { announceGatewayConfig } from './broker/gateway-config.js';
 import { InProcessBus } from './broker/in-process-bus.js';
 import { startBroker, type EmbeddedBroker } from './broker/server.js';
+import { capSettings } from './cap/settings.js';
 import { resolveHubConfig } from './config/load.js';
 import { buildRegistry } from './config/registry.js';
 import type { HubConfig, ResolvedHubConfig } from './config/schema.js';
@@ -270,7 +271,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const api: RunningApi = await startApi(
       { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
         beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
-        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}) },
+        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}),
+        cap: capSettings(cfg.cap) },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();

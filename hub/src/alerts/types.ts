@@ -11,6 +11,10 @@ export interface AlertHistoryEntry {
   value: number | null;
   by: string | null;
   note: string | null;
+  /** For level changes: the level's name and severity, and the candidate risk level at it (flood). */
+  levelLabel?: LocalizedText;
+  severity?: Severity;
+  candidateRiskLevel?: number;
 }
 
 /** An alert as the API and notifiers see it. */

@@ -18,6 +18,8 @@ const EVENT_WORDS: Partial<Record<AlertHistoryEntry['kind'], LocalizedText>> = {
   'risk-confirmed': { vi: 'Xác nhận cấp độ rủi ro', en: 'Risk level confirmed' },
 };
 
+const LEVEL_EVENTS = new Set<AlertHistoryEntry['kind']>(['raised', 'escalated', 'deescalated', 'reopened']);
+
 export class AlertViews {
   private rules = new Map<string, CompiledRule>();
   private targets = new Map<string, RuleTarget>();
@@ -91,7 +93,16 @@ export class AlertViews {
         lon: target?.area.lon ?? device?.lon ?? 0,
       },
       facts: (rule && target ? rule.facts?.(target, a.level, a.maxLevel) : undefined) ?? {},
-      history: events.map(({ ts, kind, level, value, by, note }) => ({ ts, kind, level, value, by, note })),
+      history: events.map(({ ts, kind, level, value, by, note }) => {
+        // What a level change meant at its time (a CAP message of it reads the same whenever asked).
+        const change = LEVEL_EVENTS.has(kind) && level > 0 && rule && target;
+        const risk = change ? rule.facts?.(target, level, level)?.candidateRisk : undefined;
+        return {
+          ts, kind, level, value, by, note,
+          ...(change ? { levelLabel: rule.levelLabel(level, target), severity: rule.severity(level) } : {}),
+          ...(typeof risk === 'number' ? { candidateRiskLevel: risk } : {}),
+        };
+      }),
     };
   }
 }

@@ -17,6 +17,7 @@ import { rulesRoutes } from './rules.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { installAuthHook } from './auth-hook.js';
+import { capRoutes } from './cap.js';
 import { devicesRoutes } from './devices.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
@@ -107,6 +108,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(readingsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(rulesRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(capRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
   return app;
 }

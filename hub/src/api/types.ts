@@ -7,6 +7,7 @@ import type { RuleSet } from '../alerts/rule-set.js';
 import type { AlertViews } from '../alerts/views.js';
 import type { AuditLog } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
+import type { CapSettings } from '../cap/types.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Whether the hub can store (disk full, writes failing): /health reports it. */
   storage?: { state(): StorageState };
+  /** CAP 1.2 output (hub.yaml `cap`; absent: the defaults of ../cap/settings.ts). */
+  cap?: CapSettings;
   /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
   beforeRequest?: () => void;
 }

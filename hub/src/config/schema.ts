@@ -249,6 +249,25 @@ export const HubConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    cap: Type.Object(
+      {
+        /** CAP `sender` of every message (default "ioc@{hostname}"); no spaces, commas, "<" or "&". */
+        sender: Type.Optional(Type.String({ pattern: '^[^\\s,<&]{1,200}$' })),
+        /** CAP `senderName`, the organisation people see (default: the operations centre, in vi and en). */
+        senderName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        /** Actual, or Test for a hub whose messages nobody should act on (drills give Exercise per alert). */
+        status: Type.Union([Type.Literal('Actual'), Type.Literal('Test')], { default: 'Actual' }),
+        /** A message of an active alert expires this long after it was sent (a Cancel after 1 h). */
+        expiresHours: Type.Number({ exclusiveMinimum: 0, maximum: 720, default: 6 }),
+        /** Radius of the CAP circle around the station. */
+        radiusKm: Type.Number({ exclusiveMinimum: 0, maximum: 500, default: 5 }),
+        /** The watch-desk console's base URL: each message links to {webBase}/alerts/{id}. */
+        webBase: Type.Optional(Type.String({ pattern: '^https?://[^\\s<>"]+$', maxLength: 500 })),
+        /** The feed keeps an ended alert (its Cancel) this long. */
+        keepEndedHours: Type.Number({ minimum: 0, maximum: 720, default: 6 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     auth: Type.Object(
       {
         /**
@@ -299,6 +318,7 @@ export type HubConfig = {
   registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[]; communes?: CommuneEntry[] };
   ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number };
   alerts?: Partial<Omit<Static<typeof HubConfigSchema>['alerts'], 'rules'>> & { rules?: RuleSpecInput[] };
+  cap?: Partial<Static<typeof HubConfigSchema>['cap']>;
   log?: { level?: Static<typeof LogLevel> };
 };
 
