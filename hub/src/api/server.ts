@@ -21,6 +21,7 @@ import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
+import { notificationsRoutes } from './notifications.js';
 import { readingsRoutes } from './readings.js';
 import { usersRoutes } from './users.js';
 import type { ApiDeps, ApiInstance } from './types.js';
@@ -105,6 +106,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(devicesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(readingsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(notificationsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
   return app;
 }

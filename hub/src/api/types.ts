@@ -9,6 +9,7 @@ import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
 import type { HubMetrics } from '../metrics.js';
+import type { NotifyService } from '../notify/service.js';
 import type { Store } from '../store/types.js';
 
 export interface ApiDeps {
@@ -38,6 +39,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Whether the hub can store (disk full, writes failing): /health reports it. */
   storage?: { state(): StorageState };
+  /** Alert notifications: queue, dead letters, replay (absent: those routes answer 404). */
+  notify?: NotifyService;
   /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
   beforeRequest?: () => void;
 }

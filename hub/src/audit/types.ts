@@ -27,6 +27,7 @@ export type AuditAction =
   | 'gateway.certificate_renewed'
   | 'alert.acknowledged'
   | 'alert.resolved'
+  | 'notify.replayed'
   | 'hub.started'
   | 'hub.backup'
   | 'hub.restored'

@@ -5,6 +5,7 @@
  */
 import { AUDIT_SCHEMA } from './schema/audit.js';
 import { ENROL_SCHEMA } from './schema/enrol.js';
+import { NOTIFY_SCHEMA } from './schema/notify.js';
 import { PEOPLE_SCHEMA } from './schema/people.js';
 import { STORE_SCHEMA } from './schema/store.js';
 
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'people', sql: PEOPLE_SCHEMA },
   { area: 'audit', sql: AUDIT_SCHEMA },
   { area: 'enrolment', sql: ENROL_SCHEMA },
+  { area: 'notify', sql: NOTIFY_SCHEMA },
 ];
