@@ -27,13 +27,14 @@ import { clockWindow, createAdmission } from './ingest/admission.js';
 import { startIngest } from './ingest/index.js';
 import { LiveFeed } from './live.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
+import { openNotifications, type NotifyService } from './notify/index.js';
 import { gatewayProblems } from './health/gateway-problems.js';
 import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
 import { openEnrolment, type EnrolmentService } from './enrol/index.js';
 import { loadHubKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
-import type { Store } from './store/types.js';
+import { SYSTEM_SCOPE, type Store } from './store/types.js';
 import { VERSION } from './version.js';
 
 export interface Hub {
@@ -57,6 +58,7 @@ export interface Hub {
   alertViews: AlertViews;
   alertActions: AlertActions;
   rules: RuleSet;
+  notify: NotifyService;
   live: LiveFeed;
   metrics: HubMetrics;
   config: ResolvedHubConfig;
@@ -77,9 +79,11 @@ export interface StartHubOptions {
  * have no one to go to; each gateway learns upTo when it reconnects) and later deliveries are
  * ignored. Then the bus's subscriptions, and last the store, which nothing can reach any more.
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
- * that were never stored; the end-to-end ack made that safe, but not tidy.)
+ * that were never stored; the end-to-end ack made that safe, but not tidy.) Notifications stop
+ * delivering before the broker (their mqtt channel publishes through it); alert changes of the
+ * ingest's last group are still queued, for the next start.
  */
-const STOP_ORDER = ['api', 'alerts', 'broker', 'ingest', 'bus', 'enrol', 'store', 'storage', 'db', 'lock'] as const;
+const STOP_ORDER = ['api', 'alerts', 'notify', 'broker', 'ingest', 'bus', 'enrol', 'store', 'storage', 'db', 'lock'] as const;
 
 /**
  * Each start is audited with a digest of the configuration it runs, and the configuration itself
@@ -205,6 +209,15 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       metrics.alertEvents.inc({ rule: c.alert.rule, kind: c.event.kind });
       live.publish('alert', c);
     });
+    // Queues from here on (changes of the engine's catch-up included); delivers once the bus is up.
+    const notify = openNotifications({
+      db, config: cfg.notify, logger: logger.child({ area: 'notify' }), version: VERSION, metricsRegistry: metrics.registry, alertView: (id) => alertViews.get(id, SYSTEM_SCOPE),
+    });
+    stops.notify = () => notify.close();
+    // A shelved target (maintenance) is recorded and shown, not notified.
+    alerts.on('change', (c) => {
+      if (!c.shelved) notify.onAlertChange(c);
+    });
     alerts.start();
     // The clock of the rules: silence, staleness, late episodes whose backlog ended.
     const tick = setInterval(() => {
@@ -235,6 +248,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const bus = new InProcessBus(broker.aedes, logger);
     stops.bus = () => bus.close();
     await announceGatewayConfig(bus, registry.gateways.keys(), { maxPayloadBytes: cfg.mqtt.maxPayloadBytes });
+    notify.start({ bus });
     const ingest = await startIngest({
       bus,
       store,
@@ -271,7 +285,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const api: RunningApi = await startApi(
       { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
         beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
-        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}),
+        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, notify, ...(https ? { https } : {}),
         cap: capSettings(cfg.cap) },
       { host: cfg.http.host, port: cfg.http.port },
     );
@@ -294,6 +308,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       alertViews,
       alertActions,
       rules,
+      notify,
       live,
       metrics,
       config: cfg,

@@ -8,3 +8,4 @@ export * from './logger.js';
 export * from './tls.js';
 export * from './dir-lock.js';
 export * from './duration.js';
+export * from './backoff.js';

@@ -39,6 +39,10 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): strin
         const key = (e.params as { missingProperty: string }).missingProperty;
         return `${path ? path + '.' : ''}${key}: required key is missing`;
       }
+      if (e.keyword === 'enum') {
+        const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+        return `${path || '(root)'}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+      }
       return `${path || '(root)'}: ${e.message ?? 'invalid'}`;
     })
     .join('; ');

@@ -23,6 +23,7 @@ import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
+import { notificationsRoutes } from './notifications.js';
 import { readingsRoutes } from './readings.js';
 import { usersRoutes } from './users.js';
 import type { ApiDeps, ApiInstance } from './types.js';
@@ -109,6 +110,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(rulesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(capRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(notificationsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
   return app;
 }

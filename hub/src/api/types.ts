@@ -12,6 +12,7 @@ import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
 import type { HubMetrics } from '../metrics.js';
+import type { NotifyService } from '../notify/service.js';
 import type { Store } from '../store/types.js';
 
 export interface ApiDeps {
@@ -46,6 +47,8 @@ export interface ApiDeps {
   storage?: { state(): StorageState };
   /** CAP 1.2 output (hub.yaml `cap`; absent: the defaults of ../cap/settings.ts). */
   cap?: CapSettings;
+  /** Alert notifications: queue, dead letters, replay (absent: those routes answer 404). */
+  notify?: NotifyService;
   /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
   beforeRequest?: () => void;
 }

@@ -34,6 +34,7 @@ export type AuditAction =
   | 'rule.created'
   | 'rule.updated'
   | 'rule.deleted'
+  | 'notify.replayed'
   | 'hub.started'
   | 'hub.backup'
   | 'hub.restored'

@@ -16,9 +16,10 @@ export type Permission =
   | 'users.manage'
   | 'apikeys.manage'
   | 'audit.read'
-  | 'metrics.read';
+  | 'metrics.read'
+  | 'notify.manage'; // notification queue, dead letters and their replay
 
-const ALL: readonly Permission[] = ['read', 'alerts.act', 'alerts.shelve', 'rules.manage', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read'];
+const ALL: readonly Permission[] = ['read', 'alerts.act', 'alerts.shelve', 'rules.manage', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read', 'notify.manage'];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(ALL),

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, compile, parseConfig, parseDuration, type Validator } from '@ioc/shared';
+import { notifyFiles, notifyProblems, resolveNotifyPaths } from '../notify/config.js';
 import { HubConfigSchema, type HubConfig, type ResolvedHubConfig } from './schema.js';
 
 let validator: Validator<ResolvedHubConfig> | undefined;
@@ -39,6 +40,7 @@ function semanticProblems(c: ResolvedHubConfig): string[] {
   if (c.auth.open && !isLoopback(c.http.host)) {
     problems.push(`auth.open: only allowed with a loopback http.host (127.0.0.1, ::1, localhost), got "${c.http.host}": anyone who can reach the port would see everything`);
   }
+  problems.push(...notifyProblems(c.notify));
   return problems;
 }
 
@@ -58,6 +60,7 @@ function resolvePaths(c: ResolvedHubConfig, configDir: string): ResolvedHubConfi
         : {}),
     },
     http: { ...c.http, ...(c.http.tls ? { tls: { cert: abs(c.http.tls.cert), key: abs(c.http.tls.key) } } : {}) },
+    notify: resolveNotifyPaths(c.notify, abs),
   };
 }
 
@@ -65,6 +68,7 @@ function checkFiles(c: ResolvedHubConfig, file: string): void {
   const files: Array<[string, string | undefined]> = [];
   if (c.mqtt.tls) for (const k of ['ca', 'cert', 'key', 'caKey'] as const) files.push([`mqtt.tls.${k}`, c.mqtt.tls[k]]);
   if (c.http.tls) for (const k of ['cert', 'key'] as const) files.push([`http.tls.${k}`, c.http.tls[k]]);
+  files.push(...notifyFiles(c.notify));
   for (const [key, p] of files) {
     if (p !== undefined && !existsSync(p)) throw new ConfigError(file, `${key}: file not found: ${p}`);
   }

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
+import { NotifyConfigSchema, type NotifyConfig, type NotifyConfigInput } from '../notify/config.js';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 /** Vietnamese administrative unit codes (GSO): province 2 digits, commune/ward 5 digits. */
@@ -288,6 +289,8 @@ export const HubConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Alert notifications: channels, routes, escalation (../notify/config.ts). None by default. */
+    notify: NotifyConfigSchema,
     log: Type.Object(
       {
         /** When absent: $LOG_LEVEL, else info. */
@@ -319,11 +322,12 @@ export type HubConfig = {
   ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number };
   alerts?: Partial<Omit<Static<typeof HubConfigSchema>['alerts'], 'rules'>> & { rules?: RuleSpecInput[] };
   cap?: Partial<Static<typeof HubConfigSchema>['cap']>;
+  notify?: NotifyConfigInput;
   log?: { level?: Static<typeof LogLevel> };
 };
 
 /** After validation: defaults filled, paths absolute. */
-export type ResolvedHubConfig = Static<typeof HubConfigSchema>;
+export type ResolvedHubConfig = Omit<Static<typeof HubConfigSchema>, 'notify'> & { notify: NotifyConfig };
 
 /** Compile-time guard: every resolved config is also a valid input (the two types cannot drift). */
 export type ResolvedIsInput = ResolvedHubConfig extends HubConfig ? true : never;

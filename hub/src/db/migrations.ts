@@ -6,6 +6,7 @@
 import { ALERTS_SCHEMA } from './schema/alerts.js';
 import { AUDIT_SCHEMA } from './schema/audit.js';
 import { ENROL_SCHEMA } from './schema/enrol.js';
+import { NOTIFY_SCHEMA } from './schema/notify.js';
 import { PEOPLE_SCHEMA } from './schema/people.js';
 import { STORE_SCHEMA } from './schema/store.js';
 
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'audit', sql: AUDIT_SCHEMA },
   { area: 'enrolment', sql: ENROL_SCHEMA },
   { area: 'alerts', sql: ALERTS_SCHEMA },
+  { area: 'notify', sql: NOTIFY_SCHEMA },
 ];
