@@ -5,6 +5,7 @@ import type { Reading } from '@ioc/shared';
 import { AlertActionError } from '../src/alerts/lifecycle.js';
 import { RuleSet } from '../src/alerts/rule-set.js';
 import { RuleSpecError } from '../src/alerts/rule.js';
+import { compileRule } from '../src/alerts/spec.js';
 import type { AlertChange } from '../src/alerts/types.js';
 import { SqliteAuditLog } from '../src/audit/sqlite.js';
 import { resolveHubConfig } from '../src/config/load.js';
@@ -180,6 +181,16 @@ test('a station that goes silent above BĐ2 keeps its alert open, marked stale, 
   r.clock.now += 24 * 3_600_000;
   assert.deepEqual(r.engine.tick(), [], 'still open, nothing more');
   assert.deepEqual(levels(r.feed(wl(2.3, r.clock.now))), ['fresh:2']);
+});
+
+test("a device's staleAfterS in the registry sets when its open alerts are marked stale (default: at least 10 minutes)", (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const cfg = testConfig(dir);
+  const quick = { ...cfg, registry: { ...cfg.registry, devices: cfg.registry.devices!.map((d) => (d.id === KIM_LONG ? { ...d, staleAfterS: 5 } : d)) } };
+  const staleAfter = (c: typeof cfg) => compileRule(FLOOD_RULE, buildRegistry(resolveHubConfig(c, dir).registry)).targets.find((x) => x.key === KIM_LONG)!.staleAfterMs;
+  assert.equal(staleAfter(quick), 5_000);
+  assert.equal(staleAfter(cfg), 10 * 60_000);
 });
 
 test('flapping: the condition back within the window reopens the same alert', (t) => {

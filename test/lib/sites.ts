@@ -21,6 +21,10 @@ export interface SiteDevice {
   river?: string;
   station?: string;
   alarmLevels?: { bd1: number; bd2: number; bd3: number };
+  /** Its gateway in the hub registry (default: the site's gatewayId; a registry gateway of its own otherwise). */
+  gateway?: string;
+  /** More hub registry fields (e.g. intervalS, staleAfterS). */
+  registry?: Record<string, unknown>;
 }
 
 export interface SiteOptions {
@@ -46,10 +50,10 @@ export function writeHubConfig(o: SiteOptions): string {
     http: { host: '127.0.0.1', port: o.httpPort ?? 0, ...(o.httpTls ? {} : { tls: false }) },
     auth: { open: o.openApi ?? true },
     registry: {
-      gateways: [{ id: o.gatewayId, name: `Gateway ${o.gatewayId}`, communeCode: '19816' }],
+      gateways: [...new Set([o.gatewayId, ...o.devices.map((d) => d.gateway ?? o.gatewayId)])].map((id) => ({ id, name: `Gateway ${id}`, communeCode: '19816' })),
       devices: o.devices.map((d) => ({
         id: d.id,
-        gateway: o.gatewayId,
+        gateway: d.gateway ?? o.gatewayId,
         profile: d.profile,
         name: d.name,
         communeCode: d.communeCode ?? '19816',
@@ -59,6 +63,7 @@ export function writeHubConfig(o: SiteOptions): string {
         ...(d.river ? { river: d.river } : {}),
         ...(d.station ? { station: d.station } : {}),
         ...(d.alarmLevels ? { alarmLevels: d.alarmLevels } : {}),
+        ...d.registry,
       })),
     },
     log: { level: o.logLevel ?? 'info' },

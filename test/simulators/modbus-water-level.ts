@@ -38,6 +38,22 @@ export const KIM_LONG_2020_HOURS: ReadonlyArray<readonly [hours: number, levelM:
 ];
 
 /**
+ * The flood wave of 12 Nov 2020 at Kim Long as it was: the river rose from 0.6 m through BĐ1
+ * (1.0 m) and BĐ2 (2.0 m) to a peak of about 3.15 m, below BĐ3, and fell back below BĐ1 within
+ * two days. Hours → metres; the shape (a rise of ~0.15 m/h, a slower fall) follows the station's
+ * record, the hours are approximate.
+ */
+export const KIM_LONG_12_NOV_2020_HOURS: ReadonlyArray<readonly [hours: number, levelM: number]> = [
+  [0, 0.6], [3, 0.8], [6, 1.15], [9, 1.7], [12, 2.2], [15, 2.7], [18, 3.05], [20, 3.15], [23, 3.05],
+  [26, 2.75], [30, 2.3], [34, 1.85], [38, 1.4], [42, 0.95], [46, 0.75], [48, 0.7],
+];
+
+/** An hours → metres series as a hydrograph with every hour lasting `secondsPerHour`. */
+export function compressHours(hours: ReadonlyArray<readonly [number, number]>, secondsPerHour: number): HydrographPoint[] {
+  return hours.map(([h, levelM]) => ({ tS: h * secondsPerHour, levelM }));
+}
+
+/**
  * KIM_LONG_2020_HOURS with its 80 hours squeezed into `durationS` seconds. The default (600 s)
  * takes the river from BĐ1 to BĐ3 in 150 s at speed 1, so a demo shows every alarm level within
  * three minutes. `durationS: 80 * 3600` gives real time.

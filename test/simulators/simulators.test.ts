@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KIM_LONG_ALARM_LEVELS, kimLong2020Hydrograph, levelAt, WaterLevelStationSimulator } from './modbus-water-level.js';
 import { counterWord } from './modbus-counter.js';
+import { float32Cdab, HEAVY_RAIN_DAY, RainGaugeSimulator, totalAt } from './modbus-rain-gauge.js';
 
 /** First time (s) the hydrograph reaches `level`, sampled every 0.1 s. */
 function firstCrossing(h: ReturnType<typeof kimLong2020Hydrograph>, level: number): number {
@@ -48,4 +49,20 @@ test('replay moves the level with time and resolves at its end', async () => {
 test('counter words: a uint32 at any even address is the request number', () => {
   const n = 0x0001_2345;
   assert.deepEqual([counterWord(n, 0), counterWord(n, 1), counterWord(n, 48), counterWord(n, 49)], [0x0001, 0x2345, 0x0001, 0x2345]);
+});
+
+test('rain gauge: CDAB float32 words, whole 0.2 mm tips, a drop in the series is the day reset', () => {
+  // 12.5 = 0x41480000: low word first.
+  assert.deepEqual(float32Cdab(12.5), [0x0000, 0x4148]);
+  assert.equal(totalAt(HEAVY_RAIN_DAY, 7.5), 49.5);
+  assert.equal(totalAt([{ hours: 0, totalMm: 0 }, { hours: 24, totalMm: 453 }, { hours: 26, totalMm: 4 }], 25), 2, 'from 0 after the reset');
+  const sim = new RainGaugeSimulator();
+  sim.setTotal(1.0);
+  assert.equal(sim.total(), 1.0, '5 tips are 1.0 mm');
+  sim.setTotal(1.39);
+  assert.equal(sim.total(), 1.2, 'a tip not yet complete is not counted');
+  const t0 = Date.now();
+  sim.replay(HEAVY_RAIN_DAY, { hoursPerS: 2 });
+  assert.equal(sim.total(t0 + 12_000), 453, 'the day total at hour 24');
+  assert.equal(sim.total(t0 + 60_000), 453, 'held after the series');
 });

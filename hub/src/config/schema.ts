@@ -99,6 +99,8 @@ export const DeviceEntry = Type.Object(
     site: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
     /** How often the device reports (seconds): silence is judged against it (default: the rule's). */
     intervalS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400 })),
+    /** How long without readings before the device's open alerts are marked stale (seconds; default max(3 × intervalS, 600)). */
+    staleAfterS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7 * 86_400 })),
   },
   { additionalProperties: false },
 );

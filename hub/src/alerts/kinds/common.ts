@@ -36,8 +36,9 @@ export function placeOf(d: DeviceEntry): LocalizedText {
   };
 }
 
-/** Default for marking an open alert stale: a few missed reports (10 min without an interval). */
+/** When an open alert is marked stale: the device's `staleAfterS`, else a few missed reports (at least 10 min). */
 export function staleAfterMs(d: DeviceEntry | undefined): number {
+  if (d?.staleAfterS !== undefined) return d.staleAfterS * 1000;
   return Math.max(3 * (d?.intervalS ?? 0) * 1000, 10 * 60_000);
 }
 
