@@ -116,16 +116,48 @@ test('the deadband: a radar at 3.49/3.51 m does not flip BĐ2/BĐ3 each poll', (
   assert.deepEqual(levels(r.feed(wl(3.44, T0 + 10_000))), ['deescalated:2'], 'below the 5 cm deadband it goes down');
 });
 
-test('out-of-order (backlog) readings are stored but never change the alert state', (t) => {
+test('readings older than the live data never change the live episode; a spike among them is a missed report', (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const r = rig(dir);
   t.after(() => r.close());
   r.feed(wl(2.4, T0 + 60_000));
   assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
-  assert.deepEqual(r.feed(wl(0.3, T0 + 10_000), wl(3.9, T0 + 20_000), wl(0.2, T0 + 60_000)), []);
-  assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
+  // A backlog drained after live data: older readings, low, a spike to BĐ3, low again.
+  assert.deepEqual(levels(r.feed(wl(0.3, T0 + 10_000), wl(3.9, T0 + 20_000), wl(0.2, T0 + 30_000))), ['missed:0']);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 2, 'the live episode is untouched');
+  const all = r.views.list({ scope: SYSTEM_SCOPE });
+  assert.equal(all.length, 2);
+  const missed = all.find((a) => a.missed)!;
+  assert.deepEqual([missed.state, missed.maxLevel, missed.openedAt, missed.clearedAt], ['cleared', 4, T0 + 20_000, T0 + 30_000]);
+  assert.deepEqual(all.find((a) => !a.missed)!.history.map((h) => h.kind), ['raised']);
+  // Live data moves on from the newest evaluated time.
   assert.deepEqual(levels(r.feed(wl(0.5, T0 + 61_000))), ['cleared:0']);
+});
+
+test('a long outage, live lane first: the backlog is judged at its own time (missed episode; the live episode gets its true start)', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const now = T0 + 6 * 3_600_000;
+  const r = rig(dir, { now });
+  t.after(() => r.close());
+  r.feed(wl(0.5, now - 4 * 3_600_000)); // before the outage
+  // Reconnect: the newest readings first (live lane): the river is at BĐ2 now.
+  assert.deepEqual(levels(r.feed(wl(2.2, now - 2000), wl(2.3, now - 1000))), ['raised:2']);
+  const live = r.views.list({ scope: SYSTEM_SCOPE })[0]!;
+  assert.equal(live.openedAt, now - 2000);
+  // The backlog behind it, in order: a rise to BĐ1 and back (missed), then the rise still going on.
+  const h = 3_600_000;
+  assert.deepEqual(levels(r.feed(wl(0.6, now - 3.5 * h), wl(1.4, now - 3 * h), wl(1.6, now - 2.5 * h), wl(0.4, now - 2 * h))), ['missed:0']);
+  assert.deepEqual(r.feed(wl(1.2, now - 1.5 * h), wl(2.1, now - 1 * h), wl(2.2, now - 0.5 * h)), [], 'going on: nothing to ring');
+  r.clock.now += 31_000;
+  r.engine.tick();
+  const after = r.views.get(live.id, SYSTEM_SCOPE)!;
+  assert.equal(after.openedAt, now - 1.5 * h, 'the live episode began when the backlog says');
+  const missed = r.views.list({ scope: SYSTEM_SCOPE }).filter((a) => a.missed);
+  assert.equal(missed.length, 1);
+  assert.deepEqual([missed[0]!.openedAt, missed[0]!.clearedAt, missed[0]!.maxLevel], [now - 3 * h, now - 2 * h, 1]);
+  assert.deepEqual(missed[0]!.history.map((x) => x.kind), ['raised', 'cleared', 'missed']);
 });
 
 test('readings of quality bad, without a value or dated in the future do not change the state', (t) => {

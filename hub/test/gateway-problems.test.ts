@@ -52,6 +52,12 @@ test('write failures and an over-cap outbox in a status: view, metrics, event, o
   assert.deepEqual(events.map((e) => [e.gw, e.dev, e.event]), [[GW, GW, 'outbox_write_failed']]);
   assert.equal(problemErrors().length, 1);
   assert.equal(problemErrors()[0]!.problem, 'outbox_write_failed');
+  // …and a technical alert for the watch desk and technicians (the built-in gateway-problem rule).
+  const technical = async () =>
+    ((await (await fetch(`${hub.apiUrl}/alerts?rule=gateway-problem`)).json()) as { alerts: Array<{ level: number; active: boolean; category: string; gw: string; dev: string | null; message: { vi: string } }> }).alerts;
+  const [alert] = await technical();
+  assert.deepEqual([alert!.level, alert!.active, alert!.category, alert!.gw, alert!.dev], [2, true, 'technical', GW, null]);
+  assert.match(alert!.message.vi, /Gateway không ghi được dữ liệu/);
 
   // It goes on (more polls lost, status after status): no new event, no error line per status.
   for (let i = 2; i <= 6; i++) {
@@ -85,5 +91,8 @@ test('write failures and an over-cap outbox in a status: view, metrics, event, o
   assert.equal(metricValue(m, 'ioc_hub_gateway_outbox_over_cap_rows', { gw: GW }), 0);
   assert.equal(metricValue(m, 'ioc_hub_gateway_outbox_write_failures', { gw: GW }), 18, 'the count of lost polls stays visible');
   assert.deepEqual(lines.filter((l) => l.msg === 'gateway problem over').map((l) => l.problem).sort(), ['outbox_over_cap', 'outbox_write_failed']);
+  const after = await technical();
+  assert.equal(after.length, 1, 'one episode for the whole problem');
+  assert.deepEqual([after[0]!.level, after[0]!.active], [0, false], 'cleared when the gateway reports it over');
   assert.ok(statuses >= 9);
 });

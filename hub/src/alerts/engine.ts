@@ -25,6 +25,7 @@ import type { Registry } from '../config/registry.js';
 import { SYSTEM_SCOPE, type AlertEventKind, type AlertRecord, type AlertStore, type Store } from '../store/types.js';
 import type { AlertChange, AlertHistoryEntry } from './types.js';
 import type { CompiledRule, Evaluator, GatewayObservation, RuleTarget, Verdict } from './rule.js';
+import { BacklogJudge } from './backlog.js';
 import type { AlertViews } from './views.js';
 
 export interface AlertEngineOptions {
@@ -121,6 +122,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
   /** Inside a staging: targets touched, with their episode before it (for rollback). */
   private touched: Map<Target, Episode> | null = null;
   private futureWarned = 0;
+  private readonly backlog: BacklogJudge;
 
   constructor(opts: AlertEngineOptions) {
     super();
@@ -135,6 +137,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     this.lateHoldMs = opts.lateHoldMs ?? 30_000;
     this.flapWindowMs = opts.flapWindowMs ?? 30 * 60_000;
     this.gatewayOnline = opts.gatewayOnline ?? (() => true);
+    this.backlog = new BacklogJudge(this.alerts, this.readings, this.lateHoldMs);
     this.index(opts.rules);
   }
 
@@ -352,6 +355,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     // Usually in time order already; the sort is stable, so equal times keep their seq order.
     const rs = inTimeOrder(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts);
     const judged = new Set<Target>();
+    /** Targets with a reading that is not q bad: their data is live (a sensor sending only errors stays stale). */
+    const heard = new Set<Target>();
     const moved = new Map<string, Map<string, number>>();
     for (const r of rs) {
       const m = this.byInput.get(r.dev);
@@ -363,7 +368,12 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       if (r.q === 'bad' && r.reason === 'clock_skew') continue;
       let cursors = this.cursors.get(r.dev);
       if (!cursors) this.cursors.set(r.dev, (cursors = new Map()));
-      if (r.ts <= (cursors.get(r.metric) ?? -1)) continue;
+      if (r.ts <= (cursors.get(r.metric) ?? -1)) {
+        // Older than what is judged: a backlog after the live lane, judged at its own time apart.
+        if (exact) for (const t of exact) this.backlog.reading(t, r, now, pending);
+        if (any) for (const t of any) this.backlog.reading(t, r, now, pending);
+        continue;
+      }
       if (r.ts > now + this.maxFutureSkewMs) {
         if (now - this.futureWarned > 60_000) {
           this.futureWarned = now;
@@ -378,9 +388,13 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       const late = r.ts < now - this.lateAfterMs;
       if (exact) for (const t of exact) this.judge(t, r, now, late, judged, pending);
       if (any) for (const t of any) this.judge(t, r, now, late, judged, pending);
+      if (r.q !== 'bad') {
+        if (exact) for (const t of exact) heard.add(t);
+        if (any) for (const t of any) heard.add(t);
+      }
     }
     for (const [dev, mv] of moved) for (const [metric, ts] of mv) this.alerts.setCursor({ rule: ENGINE_CURSOR, dev, metric, lastTs: ts });
-    for (const t of judged) {
+    for (const t of heard) {
       t.seenAt = now;
       if (t.stale && t.alertId !== null) {
         t.stale = false;
@@ -503,6 +517,7 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       for (const t of this.targets.values()) {
         if (t.late && t.alertId !== null && now - t.seenAt >= this.lateHoldMs) this.announceLate(t, now, pending);
       }
+      this.backlog.tick(now, pending);
     });
     return this.announce(pending);
   }
