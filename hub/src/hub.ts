@@ -125,7 +125,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       tls = { ca: readFileSync(cfg.mqtt.tls.ca), cert: readFileSync(cfg.mqtt.tls.cert), key: readFileSync(cfg.mqtt.tls.key) };
     } else {
       pkiDir = join(dataDir, 'pki');
-      pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys()] });
+      pki = ensurePki(pkiDir, { serverNames: cfg.mqtt.serverNames, clients: [...registry.gateways.keys(), ...cfg.mqtt.consumers.map((c) => c.id)] });
       tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) };
       logger.info(
         { pkiDir, ca: pki.caCert, serverCert: pki.serverCert, clientCerts: join(pkiDir, 'clients'), gateways: [...registry.gateways.keys()] },
@@ -230,12 +230,18 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     tick.unref();
     stops.alerts = () => clearInterval(tick);
 
+    const consumers = new Map(cfg.mqtt.consumers.map((c) => [c.id, c.areas]));
+    // Commune → province, from the registry (a province-wide consumer reads its communes' alerts).
+    const provinces = new Map<string, string>([...registry.devices.values()].map((d) => [d.communeCode, d.provinceCode]));
+    for (const c of registry.communes.values()) if (c.provinceCode) provinces.set(c.code, c.provinceCode);
     const broker: EmbeddedBroker = await startBroker({
       host: cfg.mqtt.host,
       port: cfg.mqtt.port,
       tls,
       isGateway: (id) => registry.gateways.has(id),
       isRevoked: enrolment.isRevoked,
+      consumerAreas: (id) => consumers.get(id),
+      provinceOf: (commune) => provinces.get(commune),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       maxConnections: cfg.mqtt.maxConnections,
       connectTimeoutMs: cfg.mqtt.connectTimeoutMs,

@@ -8,6 +8,9 @@
  * - publish: a gateway publishes only on its own topics of the kinds gateways publish
  *   (PUBLISHED_BY in shared/topics.ts), within the payload limit; only status may be retained.
  * - subscribe: a gateway subscribes only to its own topics of the kinds the hub publishes.
+ * - consumers (mqtt.consumers: other province systems) only read alert changes,
+ *   ioc/v1/alerts/{area}; whatever they subscribe to, a message reaches them only when its area is
+ *   one of theirs (authorizeForward), and they publish nothing.
  *
  * MQTT 3.1.1 has no negative PUBACK: a refused PUBLISH closes the connection (MQTT-3.3.5-2), a
  * refused SUBSCRIBE gets the failure return code 0x80. Every refusal is logged and counted.
@@ -19,13 +22,33 @@ import type { HubMetrics } from '../metrics.js';
 import { rateLimitedLog } from '../util/rate-limited-log.js';
 
 export type ConnectRefusal = 'no_certificate' | 'cn_mismatch' | 'unknown_gateway' | 'revoked';
-export type PublishRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'hub_topic' | 'oversize' | 'no_client';
-export type SubscribeRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'gateway_topic' | 'wildcard';
+export type PublishRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'hub_topic' | 'oversize' | 'no_client' | 'read_only';
+export type SubscribeRefusal = 'not_a_gateway_topic' | 'foreign_topic' | 'gateway_topic' | 'wildcard' | 'not_an_alert_topic' | 'foreign_area';
+
+export const ALERTS_TOPIC_PREFIX = 'ioc/v1/alerts/';
+
+/** Whether a consumer with these areas may read alerts of this area code (commune or province). */
+export function consumerSees(areas: readonly string[], area: string, provinceOf: (commune: string) => string | undefined): boolean {
+  return areas.includes('*') || areas.includes(area) || (area.length === 5 && areas.includes(provinceOf(area) ?? ''));
+}
+
+/** A consumer subscribes to ioc/v1/alerts/{area of its own}, or to ioc/v1/alerts/+ or /# (filtered per message). */
+export function checkConsumerSubscribe(areas: readonly string[], filter: string, provinceOf: (commune: string) => string | undefined): SubscribeRefusal | null {
+  if (!filter.startsWith(ALERTS_TOPIC_PREFIX)) return 'not_an_alert_topic';
+  const rest = filter.slice(ALERTS_TOPIC_PREFIX.length);
+  if (rest === '+' || rest === '#') return null;
+  if (rest.includes('/') || rest.includes('+') || rest.includes('#')) return 'not_an_alert_topic';
+  return consumerSees(areas, rest, provinceOf) ? null : 'foreign_area';
+}
 
 export interface AclOptions {
   isGateway(id: string): boolean;
   /** The gateway, or this certificate serial of it, was revoked (absent: nothing is ever revoked). */
   isRevoked?(id: string, serial: string | undefined): boolean;
+  /** The areas of a consumer (mqtt.consumers), undefined for any other id. */
+  consumerAreas?(id: string): readonly string[] | undefined;
+  /** A commune's province (to match a province-wide consumer). */
+  provinceOf?(commune: string): string | undefined;
   maxPayloadBytes: number;
   logger: Logger;
   metrics: Pick<HubMetrics, 'brokerRefused' | 'rejected'>;
@@ -88,15 +111,18 @@ export function isAclRefusal(err: unknown): boolean {
   return (err as { aclRefusal?: boolean } | null)?.aclRefusal === true;
 }
 
-export type AclHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>;
+export type AclHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>>;
 
 export function createAcl(opts: AclOptions): AclHooks {
   const log = rateLimitedLog(opts.logger);
   const { brokerRefused, rejected } = opts.metrics;
+  const consumerAreas = opts.consumerAreas ?? (() => undefined);
+  const provinceOf = opts.provinceOf ?? (() => undefined);
+  const known = (id: string) => opts.isGateway(id) || consumerAreas(id) !== undefined;
 
   const authenticate: AclHooks['authenticate'] = (client, _username, _password, done) => {
     const cn = peerCommonName(client.conn);
-    let reason = checkConnect(opts.isGateway, client.id, cn);
+    let reason = checkConnect(known, client.id, cn);
     if (!reason && opts.isRevoked?.(client.id, peerSerial(client.conn))) reason = 'revoked';
     if (!reason) return done(null, true);
     brokerRefused.inc({ action: 'connect', reason });
@@ -113,7 +139,7 @@ export function createAcl(opts: AclOptions): AclHooks {
       brokerRefused.inc({ action: 'publish', reason: 'no_client' });
       return done(refusal('publish refused: no_client'));
     }
-    const reason = checkPublish(client.id, packet.topic, size, opts.maxPayloadBytes);
+    const reason = consumerAreas(client.id) ? 'read_only' : checkPublish(client.id, packet.topic, size, opts.maxPayloadBytes);
     if (!reason) {
       // Only the status is a retained message; anything else retained would pile up in the broker.
       if (packet.retain && parseGatewayTopic(packet.topic)?.kind !== 'status') packet.retain = false;
@@ -126,7 +152,8 @@ export function createAcl(opts: AclOptions): AclHooks {
   };
 
   const authorizeSubscribe: AclHooks['authorizeSubscribe'] = (client, sub: Subscription, done) => {
-    const reason = checkSubscribe(client.id, sub.topic);
+    const areas = consumerAreas(client.id);
+    const reason = areas ? checkConsumerSubscribe(areas, sub.topic, provinceOf) : checkSubscribe(client.id, sub.topic);
     if (!reason) return done(null, { ...sub, qos: sub.qos > 1 ? 1 : sub.qos });
     brokerRefused.inc({ action: 'subscribe', reason });
     log(`subscribe:${reason}:${client.id}`, 'warn', { clientId: client.id, filter: sub.topic, reason }, 'MQTT subscription refused');
@@ -134,5 +161,13 @@ export function createAcl(opts: AclOptions): AclHooks {
     done(null, null);
   };
 
-  return { authenticate, authorizePublish, authorizeSubscribe };
+  // A consumer with a wildcard subscription gets only its areas' alerts.
+  const authorizeForward: AclHooks['authorizeForward'] = (client, packet) => {
+    const areas = client && consumerAreas(client.id);
+    if (!areas) return packet;
+    if (!packet.topic.startsWith(ALERTS_TOPIC_PREFIX)) return null;
+    return consumerSees(areas, packet.topic.slice(ALERTS_TOPIC_PREFIX.length), provinceOf) ? packet : null;
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward };
 }

@@ -26,6 +26,9 @@ export interface BrokerOptions {
   tls: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer };
   isGateway(id: string): boolean;
   isRevoked?(id: string, serial: string | undefined): boolean;
+  /** Readers of alert changes (mqtt.consumers) and how to place a commune in its province. */
+  consumerAreas?(id: string): readonly string[] | undefined;
+  provinceOf?(commune: string): string | undefined;
   maxPayloadBytes: number;
   /** TCP connections at once (TLS handshakes included); more are closed at accept. */
   maxConnections: number;
@@ -50,7 +53,11 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   const log = opts.logger;
   const limited = rateLimitedLog(log);
   const { metrics } = opts;
-  const acl = createAcl({ isGateway: opts.isGateway, ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}), maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics });
+  const acl = createAcl({
+    isGateway: opts.isGateway, ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}),
+    ...(opts.consumerAreas ? { consumerAreas: opts.consumerAreas } : {}), ...(opts.provinceOf ? { provinceOf: opts.provinceOf } : {}),
+    maxPayloadBytes: opts.maxPayloadBytes, logger: log, metrics,
+  });
   const limiter = new RateLimiter(opts.rateLimit.messagesPerS, opts.rateLimit.burst);
   const authorizePublish = withRateLimit(acl.authorizePublish, limiter, { metrics, log: limited, closed: () => aedes.closed });
   const aedes = await Aedes.createBroker({ ...acl, authorizePublish, connectTimeout: opts.connectTimeoutMs });

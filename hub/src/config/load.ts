@@ -30,6 +30,11 @@ function semanticProblems(c: ResolvedHubConfig): string[] {
       );
     }
   });
+  c.mqtt.consumers.forEach((k, i) => {
+    // One identity, one meaning: a certificate CN must not be both a gateway and a reader of alerts.
+    if (gateways.has(k.id)) problems.push(`mqtt.consumers.${i}.id: "${k.id}" is also a gateway id`);
+    if (c.mqtt.consumers.findIndex((x) => x.id === k.id) !== i) problems.push(`mqtt.consumers.${i}.id: duplicate consumer id "${k.id}"`);
+  });
   if (c.http.tls === false && !isLoopback(c.http.host)) {
     problems.push(`http.tls: false (plain HTTP) is only allowed with a loopback http.host (127.0.0.1, ::1, localhost), got "${c.http.host}": passwords, sessions and enrolment tokens would cross the network in clear`);
   }

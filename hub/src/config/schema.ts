@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
+import { AREA_PATTERN } from '../auth/scope.js';
 import { NotifyConfigSchema, type NotifyConfig, type NotifyConfigInput } from '../notify/config.js';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
@@ -39,6 +40,17 @@ export const HttpTlsFiles = Type.Object(
   { additionalProperties: false },
 );
 export type HttpTlsFiles = Static<typeof HttpTlsFiles>;
+
+/** A system that reads alert changes from the broker (see mqtt.consumers). */
+export const MqttConsumer = Type.Object(
+  {
+    id: Type.String({ pattern: GATEWAY_ID_PATTERN }),
+    /** `*`, province or commune codes. */
+    areas: Type.Array(Type.String({ pattern: AREA_PATTERN }), { minItems: 1, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type MqttConsumer = Static<typeof MqttConsumer>;
 
 export const AlarmLevels = Type.Object(
   {
@@ -164,6 +176,12 @@ export const HubConfigSchema = Type.Object(
         maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
         /** A connection that has not sent MQTT CONNECT after this long is closed, counted. */
         connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+        /**
+         * Other province systems that read alert changes on ioc/v1/alerts/{area} (read-only): mutual
+         * TLS with a certificate of the hub's CA whose CN is the id (the demo PKI makes one for each).
+         * They receive the alerts of their areas only, whatever they subscribe to.
+         */
+        consumers: Type.Array(MqttConsumer, { default: [] }),
         /**
          * Per-gateway publish rate cap (token bucket). A status or event counts as 10 messages
          * (each is a transaction of its own; telemetry shares one per group commit). Over the cap
@@ -316,6 +334,7 @@ export type HubConfig = {
     maxConnections?: number;
     connectTimeoutMs?: number;
     rateLimit?: { messagesPerS?: number; burst?: number };
+    consumers?: MqttConsumer[];
   };
   http?: { host?: string; port?: number; allowedHosts?: string[]; tls?: false | HttpTlsFiles };
   enrolment?: Partial<Static<typeof HubConfigSchema>['enrolment']>;
