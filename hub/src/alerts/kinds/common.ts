@@ -132,7 +132,9 @@ export function gatewayTargets(registry: Registry, spec: RuleSpec): RuleTarget[]
     if (s.gateways && !s.gateways.includes(g.id)) continue;
     const first = registry.devicesOf(g.id)[0];
     const commune = g.communeCode ?? first?.communeCode;
-    const province = first?.provinceCode ?? registry.communes.get(commune ?? '')?.provinceCode ?? '';
+    // A gateway enrolled before its devices are listed: placed by its commune's other devices.
+    const near = first ?? [...registry.devices.values()].find((d) => d.communeCode === commune);
+    const province = near?.provinceCode ?? registry.communes.get(commune ?? '')?.provinceCode ?? '';
     if (s.areas && !(commune && s.areas.includes(commune)) && !s.areas.includes(province)) continue;
     const name = g.name ?? g.id;
     out.push({
@@ -142,7 +144,7 @@ export function gatewayTargets(registry: Registry, spec: RuleSpec): RuleTarget[]
       dev: null,
       metric: null,
       gw: g.id,
-      area: { communeCode: commune ?? '', provinceCode: province, lat: first?.lat ?? 0, lon: first?.lon ?? 0 },
+      area: { communeCode: commune ?? '', provinceCode: province, lat: near?.lat ?? 0, lon: near?.lon ?? 0 },
       place: { vi: `Gateway ${name}`, en: `Gateway ${name}` },
       staleAfterMs: Number.POSITIVE_INFINITY,
     });
