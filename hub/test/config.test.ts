@@ -44,7 +44,7 @@ test('defaults of a minimal file', () => {
   const { config } = parseHubConfig(minimal, '/etc/ioc');
   assert.deepEqual(config.mqtt, {
     host: '0.0.0.0', port: 8883, serverNames: ['localhost', '127.0.0.1'], maxPayloadBytes: MAX_PAYLOAD_BYTES,
-    maxConnections: 1000, connectTimeoutMs: 10_000, rateLimit: { messagesPerS: 5000, burst: 20_000 },
+    maxConnections: 1000, connectTimeoutMs: 10_000, rateLimit: { messagesPerS: 5000, burst: 20_000 }, consumers: [],
   });
   assert.deepEqual(config.ingest, { maxClockSkewMs: 600_000, maxReadingAgeDays: 30 });
   assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [] });
