@@ -10,6 +10,7 @@ import { AlertEngine } from './alerts/engine.js';
 import { floodLevelRule } from './alerts/rules/flood-level.js';
 import { apiTls } from './api/https.js';
 import { startApi, type RunningApi } from './api/server.js';
+import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './api/stream.js';
 import { SqliteAuditLog } from './audit/sqlite.js';
 import type { AuditLog } from './audit/types.js';
 import { SqlitePeopleStore } from './auth/people-store.js';
@@ -93,6 +94,10 @@ function recordStart(audit: AuditLog, cfg: ResolvedHubConfig, keySource: string)
   });
 }
 
+function streamOptions(s: ResolvedHubConfig['stream']): StreamOptions {
+  return { heartbeatMs: s.heartbeatS * 1000, maxClients: s.maxClients, maxLagMs: s.maxLagS * 1000, highWaterBytes: s.highWaterKB * 1024, closeGraceMs: DEFAULT_STREAM_OPTIONS.closeGraceMs };
+}
+
 function urlHost(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return h.includes(':') ? `[${h}]` : h;
@@ -173,7 +178,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     });
     storage.start();
     stops.storage = () => storage.stop();
-    const live = new LiveFeed(logger);
+    const live = new LiveFeed(logger, { history: { maxItems: cfg.stream.resumeMaxItems, maxAgeMs: cfg.stream.resumeMaxAgeS * 1000 } });
     const alerts = new AlertEngine({
       store,
       registry,
@@ -215,6 +220,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       storage,
+      groupBounds: cfg.ingest.groupCommit,
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();
@@ -240,8 +246,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const https = apiTls(cfg.http, tls);
     const api: RunningApi = await startApi(
       { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
-        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}) },
+        audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
+        enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}),
+        live, stream: streamOptions(cfg.stream) },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();

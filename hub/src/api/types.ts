@@ -8,8 +8,10 @@ import type { AuthService } from '../auth/service.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
+import type { LiveFeed } from '../live.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
+import type { StreamOptions } from './stream.js';
 
 export interface ApiDeps {
   store: Store;
@@ -36,10 +38,11 @@ export interface ApiDeps {
   /** Serve HTTPS with this certificate chain (PEM: the server certificate, then its CA) and key. */
   https?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
+  /** The live feed behind /api/v1/stream (absent: no stream route). */
+  live?: LiveFeed;
+  stream?: Partial<StreamOptions>;
   /** Whether the hub can store (disk full, writes failing): /health reports it. */
   storage?: { state(): StorageState };
-  /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
-  beforeRequest?: () => void;
 }
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
