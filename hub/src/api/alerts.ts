@@ -11,6 +11,8 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { AlertActionError } from '../alerts/engine.js';
 import { DEVICE_ID_PATTERN } from '../config/schema.js';
 import { actorOf, scopeOf } from './auth-hook.js';
+import { Errors } from './auth.js';
+import { AlertSchema } from './schemas.js';
 import type { ApiPluginOptions } from './types.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
@@ -31,6 +33,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (
           },
           { additionalProperties: false },
         ),
+        response: { 200: Type.Object({ alerts: Type.Array(AlertSchema) }), ...Errors },
       },
     },
     async (req) => {
@@ -47,14 +50,15 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (
     },
   );
 
-  app.get('/alerts/:id', { config: { access: 'read' }, schema: { params: IdParams } }, async (req, reply) => {
+  const OneAlert = { 200: Type.Object({ alert: AlertSchema }), ...Errors };
+  app.get('/alerts/:id', { config: { access: 'read' }, schema: { params: IdParams, response: OneAlert } }, async (req, reply) => {
     const alert = deps.alerts.get(req.params.id, scopeOf(req).devices);
     if (!alert) return reply.code(404).send({ error: 'not_found', message: `alert ${req.params.id} not found` });
     return { alert };
   });
 
   for (const action of ['ack', 'resolve'] as const) {
-    app.post(`/alerts/:id/${action}`, { config: { access: 'alerts.act' }, schema: { params: IdParams, body: ActionBody } }, async (req, reply) => {
+    app.post(`/alerts/:id/${action}`, { config: { access: 'alerts.act' }, schema: { params: IdParams, body: ActionBody, response: OneAlert } }, async (req, reply) => {
       const { note } = req.body;
       const by = req.principal!.id;
       const audit = () =>

@@ -22,6 +22,7 @@ import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
+import { openapiRoutes, registerOpenApi } from './openapi.js';
 import { readingsRoutes } from './readings.js';
 import { streamRoutes } from './stream.js';
 import { usersRoutes } from './users.js';
@@ -74,6 +75,9 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   // Stream clients send nothing but control frames: their messages are kept tiny.
   void app.register(websocket, { options: { maxPayload: 4096 } });
 
+  // Before the routes: it describes each route as it is added.
+  registerOpenApi(app, deps.version);
+
   const openPrincipal: Principal | null = deps.auth
     ? null
     : { kind: 'open', id: 'loopback', actor: 'open:loopback', role: 'operator', scope: buildScope(deps.registry, ['*']) };
@@ -101,6 +105,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(readingsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(streamRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(openapiRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
   return app;
 }
