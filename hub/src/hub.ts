@@ -66,7 +66,7 @@ export interface StartHubOptions {
 }
 
 /**
- * Shutdown order. The HTTP API first (its requests flush telemetry and read the store). Then the
+ * Shutdown order. The HTTP API first (its requests and stream clients read the store). Then the
  * broker: its listener and every client connection close, so nothing more is read, PUBACKed or
  * delivered. Only then the ingest: the telemetry group still queued is committed (its acks would
  * have no one to go to; each gateway learns upTo when it reconnects) and later deliveries are
