@@ -17,7 +17,8 @@ import { GW, KIM_LONG, batch, ingestRig, metricValue, silentLogger, tempDir, tes
 
 const T0 = 1_700_000_000_000;
 
-function setup(t: { after(fn: () => void): void }, groupBounds?: Partial<GroupBounds>) {
+/** Without a time bound unless one is given: the tests below count groups, whatever the machine's speed. */
+function setup(t: { after(fn: () => void): void }, groupBounds: Partial<GroupBounds> = { maxWaitMs: 60_000 }) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const cfg = resolveHubConfig(testConfig(dir), dir);
@@ -38,7 +39,7 @@ function setup(t: { after(fn: () => void): void }, groupBounds?: Partial<GroupBo
   };
   const ctx = createIngestContext({
     bus, store, registry: buildRegistry(cfg.registry), alerts, live, metrics: createHubMetrics(), logger: silentLogger(), maxPayloadBytes: 256 * 1024,
-    ...(groupBounds ? { groupBounds } : {}),
+    groupBounds,
   });
   const send = (first: number, n: number, lastSeq?: number) =>
     dispatch(ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(JSON.stringify({
@@ -78,7 +79,7 @@ test('group commit: batches of one turn are written in one transaction; rules ru
 });
 
 test('group commit is bounded: a group that reaches maxReadings or maxBatches is written at once, the rest at the end of the turn', async (t) => {
-  const byReadings = setup(t, { maxReadings: 5 });
+  const byReadings = setup(t, { maxReadings: 5, maxWaitMs: 60_000 });
   byReadings.send(1, 3);
   assert.deepEqual(byReadings.groups, [], 'below the bound: waits for the end of the turn');
   byReadings.send(4, 3);
@@ -88,7 +89,7 @@ test('group commit is bounded: a group that reaches maxReadings or maxBatches is
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(byReadings.groups, [2, 1]);
 
-  const byBatches = setup(t, { maxBatches: 2 });
+  const byBatches = setup(t, { maxBatches: 2, maxWaitMs: 60_000 });
   for (let i = 0; i < 5; i++) byBatches.send(1 + i, 1);
   assert.deepEqual(byBatches.groups, [2, 2]);
   await new Promise((r) => setImmediate(r));
