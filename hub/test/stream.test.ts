@@ -153,13 +153,14 @@ function alertChange(dev: string, level: number): AlertChange {
   return { alert, event: { ts: T0, kind: 'raised', level, value: 3.6, by: null, note: null }, message: alert.message } as unknown as AlertChange;
 }
 
-test('no credentials, a forged key or a foreign Origin with a session cookie: refused before the upgrade', async (t) => {
+test('no credentials, a forged key or a page of another origin: refused before the upgrade', async (t) => {
   const { url } = await api(t);
   assert.equal(await refused(connect(url)), 401);
   assert.equal(await refused(connect(url, { key: 'ioc_0000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })), 401);
   const { sessionToken } = await auth.login({ username: 'xa', password: PW, ip: '127.0.0.1' });
   const cookie = `ioc_session=${sessionToken}`;
   assert.equal(await refused(connect(url, { headers: { cookie, origin: 'https://evil.example' } })), 403);
+  assert.equal(await refused(connect(url, { key: keys.op!, headers: { origin: 'https://evil.example' } })), 403);
   // The console's own page (same host) may.
   const host = new URL(url).host;
   const c = await connect(url, { headers: { cookie, origin: `http://${host}` } });
@@ -321,7 +322,7 @@ test('a client that stops reading is closed as slow (4008) instead of holding me
 });
 
 test('heartbeat: a client that does not answer pings is dropped; one that does stays; a revoked key is closed (4401)', async (t) => {
-  const { metrics, url } = await api(t, { stream: { heartbeatMs: 50 } });
+  const { metrics, url } = await api(t, { stream: { heartbeatMs: 250 } });
   const dead = await connect(url, { key: keys.op!, autoPong: false });
   const alive = await connect(url, { key: keys.op! });
   const { key } = auth.createApiKey({ name: 'revoked-soon', role: 'viewer', areas: ['46'] }, 'cli:test');

@@ -104,8 +104,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (
       // Before the upgrade: answers that are still HTTP.
       preHandler: async (req, reply) => {
         const scope = scopeOf(req);
-        // A browser page of another site must not use the console's cookie (cross-site WebSocket hijacking).
-        if (req.principal?.session && req.headers.origin && !sameHost(req.headers.origin, req.headers.host)) {
+        // A page of another site must not open the stream from a console's browser with its cookie, or
+        // in open mode at all (cross-site WebSocket hijacking). Programs send no Origin.
+        if (req.headers.origin !== undefined && !sameHost(req.headers.origin, req.headers.host)) {
           return reply.code(403).send({ error: 'forbidden', message: `Origin ${req.headers.origin} may not open the stream` });
         }
         for (const dev of items(req.query.dev)) {
