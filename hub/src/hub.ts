@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDirLock, createLogger, ensurePki, gatewayTopic, type Logger, type PkiPaths } from '@ioc/shared';
 import { AlertEngine } from './alerts/engine.js';
-import { floodLevelRule } from './alerts/rules/flood-level.js';
+import { AlertActions } from './alerts/lifecycle.js';
+import { RuleSet } from './alerts/rule-set.js';
+import { AlertViews } from './alerts/views.js';
 import { apiTls } from './api/https.js';
 import { startApi, type RunningApi } from './api/server.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './api/stream.js';
@@ -52,6 +54,9 @@ export interface Hub {
   auth: AuthService | null;
   keyring: Keyring;
   alerts: AlertEngine;
+  alertViews: AlertViews;
+  alertActions: AlertActions;
+  rules: RuleSet;
   live: LiveFeed;
   metrics: HubMetrics;
   config: ResolvedHubConfig;
@@ -74,7 +79,7 @@ export interface StartHubOptions {
  * (Stopping the ingest before the broker left a window in which the broker PUBACKed publishes
  * that were never stored; the end-to-end ack made that safe, but not tidy.)
  */
-const STOP_ORDER = ['api', 'broker', 'ingest', 'bus', 'enrol', 'store', 'storage', 'db', 'lock'] as const;
+const STOP_ORDER = ['api', 'alerts', 'broker', 'ingest', 'bus', 'enrol', 'store', 'storage', 'db', 'lock'] as const;
 
 /**
  * Each start is audited with a digest of the configuration it runs, and the configuration itself
@@ -179,18 +184,42 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     storage.start();
     stops.storage = () => storage.stop();
     const live = new LiveFeed(logger, { history: { maxItems: cfg.stream.resumeMaxItems, maxAgeMs: cfg.stream.resumeMaxAgeS * 1000 } });
+    const alertViews = new AlertViews(store.alerts, registry);
+    const rules = new RuleSet({ alerts: store.alerts, registry, audit, configured: cfg.alerts.rules });
+    for (const bad of rules.invalid) logger.error(bad, 'a stored alert rule does not fit the registry and is not in force: fix it with PUT /api/v1/rules/{id}');
+    alertViews.setRules(rules.rules);
     const alerts = new AlertEngine({
-      store,
+      alerts: store.alerts,
+      readings: store,
       registry,
-      rules: [floodLevelRule({ hysteresisM: cfg.alerts.hysteresisM })],
+      rules: rules.rules,
+      views: alertViews,
       maxFutureSkewMs: cfg.ingest.maxClockSkewMs,
+      lateAfterMs: cfg.alerts.lateAfterS * 1000,
+      flapWindowMs: cfg.alerts.flapWindowMinutes * 60_000,
+      gatewayOnline: (gw) => store.gatewayState(gw)?.online ?? false,
       logger: logger.child({ area: 'alerts' }),
     });
+    rules.onChange((compiled) => {
+      alertViews.setRules(compiled);
+      alerts.replaceRules(compiled);
+    });
+    const alertActions = new AlertActions(store.alerts, alertViews, alerts);
     alerts.on('change', (c) => {
       metrics.alertEvents.inc({ rule: c.alert.rule, kind: c.event.kind });
       live.publish('alert', c);
     });
     alerts.start();
+    // The clock of the rules: silence, staleness, late episodes whose backlog ended.
+    const tick = setInterval(() => {
+      try {
+        alerts.tick();
+      } catch (err) {
+        if (!storage.writeFailed(err, { during: 'alert tick' })) logger.error({ err }, 'alert tick failed');
+      }
+    }, cfg.alerts.tickS * 1000);
+    tick.unref();
+    stops.alerts = () => clearInterval(tick);
 
     const broker: EmbeddedBroker = await startBroker({
       host: cfg.mqtt.host,
@@ -245,7 +274,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
 
     const https = apiTls(cfg.http, tls);
     const api: RunningApi = await startApi(
-      { store, registry, alerts, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
+      { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
         audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, ...(https ? { https } : {}),
         live, stream: streamOptions(cfg.stream) },
@@ -267,6 +296,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       auth,
       keyring,
       alerts,
+      alertViews,
+      alertActions,
+      rules,
       live,
       metrics,
       config: cfg,

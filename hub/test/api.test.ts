@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Reading } from '@ioc/shared';
 import { AlertEngine } from '../src/alerts/engine.js';
-import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
 import { buildApi } from '../src/api/server.js';
 import { SqliteAuditLog } from '../src/audit/sqlite.js';
 import type { ApiInstance } from '../src/api/types.js';
@@ -13,7 +12,7 @@ import { buildRegistry } from '../src/config/registry.js';
 import { createAdmission } from '../src/ingest/admission.js';
 import { createHubMetrics } from '../src/metrics.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
-import { DETECTOR, GW, KIM_LONG, metricValue, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { DETECTOR, GW, KIM_LONG, alertStack, metricValue, ruleSetOf, silentLogger, tempDir, testConfig, wl } from './helpers.js';
 
 const T0 = 1_700_000_040_000; // a multiple of 60 000
 let store: SqliteStore;
@@ -43,15 +42,15 @@ before(async () => {
   cleanup = t.cleanup;
   const registry = buildRegistry(resolveHubConfig(testConfig(t.dir), t.dir).registry);
   store = openSqliteStore({ path: join(t.dir, 'hub.db'), admit: createAdmission(registry) });
-  engine = new AlertEngine({ store, registry, rules: [floodLevelRule()], logger: silentLogger(), now: () => T0 + 3_600_000 });
-  engine.start();
+  const stack = alertStack(store, registry, { now: () => T0 + 3_600_000 });
+  engine = stack.engine;
   const metrics = createHubMetrics();
   metrics.bindState({
     gateways: () => [{ gw: GW, online: true, upTo: store.upTo(GW), outbox: { depth: 5, oldestUnsentAgeS: 2, bytes: 100, dropped: 0 } }],
     brokerClients: () => 1,
     unresolvedAlerts: () => store.alerts.unresolvedByLevel(),
   });
-  app = buildApi({ store, registry, alerts: engine, metrics, logger: silentLogger(), version: '0.1.0', startedAt: Date.now(), brokerClients: () => 1, now: () => T0 + 3_600_000,
+  app = buildApi({ store, registry, alerts: stack.views, alertActions: stack.actions, rules: ruleSetOf(store, registry), metrics, logger: silentLogger(), version: '0.1.0', startedAt: Date.now(), brokerClients: () => 1, now: () => T0 + 3_600_000,
     audit: new SqliteAuditLog(store.db, Buffer.alloc(32, 7)), auth: null });
   await app.ready();
 });
@@ -122,33 +121,40 @@ test('alerts: list with level history, acknowledge, resolve; 404 and 409', async
   assert.equal(r.body.alerts.length, 1);
   const a = r.body.alerts[0];
   assert.deepEqual(a.history.map((h: any) => [h.kind, h.level]), [['raised', 1], ['escalated', 2], ['escalated', 3]]);
-  assert.equal(a.message.vi, 'Báo động cấp 3 — Trạm Kim Long (sông Hương): 3.60 m');
+  assert.equal(a.message.vi, 'Báo động III — Trạm Kim Long (sông Hương): 3.60 m');
   assert.equal(a.device.station, 'Kim Long');
 
-  assert.equal((await post('/api/v1/alerts/999/ack', {})).status, 404);
-  assert.equal((await post(`/api/v1/alerts/${a.id}/ack`, { by: 'A' })).status, 400, 'who acts is the caller, not a field');
-  assert.equal((await get('/api/v1/alerts?state=closed')).status, 400);
+  assert.equal((await post('/api/v1/alerts/999/ack', { note: 'x' })).status, 404);
+  assert.equal((await post(`/api/v1/alerts/${a.id}/ack`, { note: 'x', by: 'A' })).status, 400, 'who acts is the caller, not a field');
+  assert.equal((await post(`/api/v1/alerts/${a.id}/ack`, {})).status, 400, 'a note is required');
+  assert.equal((await get('/api/v1/alerts?state=resolved')).status, 400);
 
   r = await post(`/api/v1/alerts/${a.id}/ack`, { note: 'đã báo UBND xã' });
   assert.equal(r.status, 200);
   assert.deepEqual([r.body.alert.state, r.body.alert.acknowledgedBy, r.body.alert.note], ['acknowledged', 'loopback', 'đã báo UBND xã']);
-  r = await post(`/api/v1/alerts/${a.id}/ack`, {});
+  r = await post(`/api/v1/alerts/${a.id}/ack`, { note: 'again' });
   assert.equal(r.status, 409);
   assert.equal(r.body.error, 'conflict');
-  r = await post(`/api/v1/alerts/${a.id}/resolve`, {});
+  r = await post(`/api/v1/alerts/${a.id}/close`, { note: 'x' });
   assert.equal(r.status, 409, 'not while the water is above BĐ1');
   assert.match(r.body.message, /condition is present/);
+  r = await post(`/api/v1/alerts/${a.id}/assign`, { assignee: 'ca2', note: 'bàn giao ca' });
+  assert.equal(r.body.alert.assignee, 'ca2');
+  r = await post(`/api/v1/alerts/${a.id}/confirm-risk`, { level: 3, note: 'theo bản tin Đài KTTV' });
+  assert.deepEqual([r.status, r.body.alert.riskLevel], [200, 3]);
+  r = await post(`/api/v1/alerts/${a.id}/shelve`, { note: 'x' });
+  assert.equal(r.status, 400, 'a shelf says how long');
 
   let metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   assert.equal(metricValue(metrics, 'ioc_hub_alerts_open', { level: '3' }), 1);
 
   feed(wl(0.4, T0 + 100_000));
-  r = await post(`/api/v1/alerts/${a.id}/resolve`, { note: 'nước rút' });
+  r = await post(`/api/v1/alerts/${a.id}/close`, { note: 'nước rút' });
   assert.equal(r.status, 200);
-  assert.equal(r.body.alert.state, 'resolved');
-  assert.equal((await post(`/api/v1/alerts/${a.id}/resolve`, {})).status, 409);
-  assert.equal((await get('/api/v1/alerts?state=resolved')).body.alerts.length, 1);
-  assert.equal((await get(`/api/v1/alerts/${a.id}`)).body.alert.history.at(-1).kind, 'resolved');
+  assert.equal(r.body.alert.state, 'closed');
+  assert.equal((await post(`/api/v1/alerts/${a.id}/close`, { note: 'x' })).status, 409);
+  assert.equal((await get('/api/v1/alerts?state=closed')).body.alerts.length, 1);
+  assert.equal((await get(`/api/v1/alerts/${a.id}`)).body.alert.history.at(-1).kind, 'closed');
   metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   assert.equal(metricValue(metrics, 'ioc_hub_alerts_open', { level: '3' }), undefined);
 });

@@ -104,11 +104,11 @@ test('every hub start is audited; a changed configuration is named and kept', as
   await hub.close();
   hub = await startHub(cfg, { logger: silentLogger() });
   await hub.close();
-  hub = await startHub({ ...cfg, alerts: { hysteresisM: 0.05 } }, { logger: silentLogger() });
+  hub = await startHub({ ...cfg, alerts: { flapWindowMinutes: 10 } }, { logger: silentLogger() });
   const starts = hub.audit.list({ action: 'hub.started', limit: 10 });
   assert.equal(starts.length, 3);
   assert.match(starts[0]!.summary!, /configuration changed since the last start/);
-  assert.equal((starts[0]!.after as any).config.alerts.hysteresisM, 0.05);
+  assert.equal((starts[0]!.after as any).config.alerts.flapWindowMinutes, 10);
   assert.doesNotMatch(starts[1]!.summary!, /changed/);
   assert.equal((starts[1]!.after as any).config, undefined, 'an unchanged configuration is named by its digest only');
   assert.equal(hub.audit.verify().ok, true);

@@ -6,7 +6,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AlertEngine } from '../src/alerts/engine.js';
-import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
 import { SqliteAuditLog } from '../src/audit/sqlite.js';
@@ -20,7 +19,7 @@ import { createAdmission } from '../src/ingest/admission.js';
 import { createHubMetrics } from '../src/metrics.js';
 import { keyringFromKey } from '../src/secrets/keyring.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
-import { DETECTOR, GW, GW2, KIM_LONG, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { DETECTOR, GW, GW2, KIM_LONG, alertStack, ruleSetOf, silentLogger, tempDir, testConfig, wl } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 let clock = T0;
@@ -64,14 +63,13 @@ before(async () => {
   const keyring = keyringFromKey(Buffer.alloc(32, 1));
   audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'), () => clock);
   auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, now: () => clock, settings: { lockoutAttempts: 3 } });
-  const engine = new AlertEngine({ store, registry, rules: [floodLevelRule()], logger: silentLogger(), now: () => T0 });
-  engine.start();
+  const { engine, views, actions } = alertStack(store, registry, { now: () => T0 });
   // Kim Long (commune 19816) floods; the detector and wl-other are in commune 19801.
   const res = store.writeBatch(GW, 1, [wl(2.5, T0), { dev: DETECTOR, metric: 'temperature', value: 31, unit: '°C', ts: T0, q: 'good' }]);
   engine.evaluate(res.fresh);
   store.writeBatch(GW2, 1, [wl(0.4, T0, 'good', 'wl-other')]);
-  alertId = engine.list({ scope: { all: true } })[0]!.id;
-  app = buildApi({ store, registry, alerts: engine, metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, now: () => T0, audit, auth, loginRatePerMinute: 1000 });
+  alertId = views.list({ scope: { all: true } })[0]!.id;
+  app = buildApi({ store, registry, alerts: views, alertActions: actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, now: () => T0, audit, auth, loginRatePerMinute: 1000 });
   await app.ready();
   for (const [username, role, areas] of [['op', 'operator', ['*']], ['xa', 'commune', ['19816']], ['kt', 'technician', ['19801']], ['xem', 'viewer', ['46']], ['quantri', 'admin', []]] as const) {
     await auth.addUser({ username, role, areas: [...areas], password: PW }, 'cli:test');
@@ -158,7 +156,7 @@ test('a commune user sees only their commune: other devices, readings and alerts
 
 test('roles: a viewer or commune user cannot acknowledge; only admins read the audit log', async () => {
   const xem = await login('xem');
-  const r = await req('POST', `/api/v1/alerts/${alertId}/resolve`, { session: xem, body: {} });
+  const r = await req('POST', `/api/v1/alerts/${alertId}/close`, { session: xem, body: { note: 'x' } });
   assert.equal(r.status, 403);
   assert.equal(r.body.error, 'forbidden');
   const op = await login('op');
@@ -215,7 +213,7 @@ test('API keys: made by an admin, shown once, scoped by role and area, revocable
   assert.equal(JSON.stringify(list.body).includes(key.split('.')[1]!), false, 'the secret is never shown again');
   assert.deepEqual((await req('GET', '/api/v1/devices', { bearer: key })).body.devices.map((d: any) => d.id).sort(), [DETECTOR, 'wl-other']);
   assert.equal((await req('GET', `/api/v1/devices/${KIM_LONG}`, { bearer: key })).status, 404);
-  assert.equal((await req('POST', `/api/v1/alerts/${alertId}/resolve`, { bearer: key, body: {} })).status, 403, 'a viewer key acts on nothing');
+  assert.equal((await req('POST', `/api/v1/alerts/${alertId}/ack`, { bearer: key, body: { note: 'x' } })).status, 403, 'a viewer key acts on nothing');
   assert.equal((await req('POST', `/api/v1/api-keys/${made.body.apiKey.id}/revoke`, { session: admin })).status, 200);
   assert.equal((await req('GET', '/api/v1/devices', { bearer: key })).status, 401);
   assert.deepEqual(audit.list({ action: 'apikey', limit: 5 }).map((e) => e.action).sort(), ['apikey.created', 'apikey.revoked']);
@@ -250,7 +248,7 @@ test('hostile requests: foreign Host header, oversized body, security headers, n
 });
 
 test('logins are rate-limited per client address (on top of the per-account lockout)', async () => {
-  const limited = buildApi({ store, registry: buildRegistry(resolveHubConfig(testConfig('/tmp/x'), '/tmp').registry), alerts: undefined as never, metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, audit, auth, loginRatePerMinute: 3 });
+  const limited = buildApi({ store, registry: buildRegistry(resolveHubConfig(testConfig('/tmp/x'), '/tmp').registry), alerts: undefined as never, alertActions: undefined as never, rules: undefined as never, metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, audit, auth, loginRatePerMinute: 3 });
   await limited.ready();
   const codes: number[] = [];
   for (let i = 0; i < 5; i++) {

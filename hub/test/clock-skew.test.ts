@@ -7,7 +7,6 @@ import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FLOOD_LEVEL_RULE } from '../src/alerts/rules/flood-level.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
 import { clockWindow, createAdmission } from '../src/ingest/admission.js';
@@ -65,7 +64,7 @@ test('a far-future reading is stored as q bad clock_skew and acknowledged, but n
   await r.turn();
   assert.deepEqual(r.store.latest(KIM_LONG, SYSTEM_SCOPE).map(({ seq, value }) => [seq, value]), [[4, 2.1]]);
   assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2']);
-  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
 });
 
 test('a latest value pinned far in the future (stored before the check) gives way to the next reading', (t) => {

@@ -51,7 +51,8 @@ test('defaults of a minimal file', () => {
   assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [] });
   assert.equal(config.auth.open, false, 'logins are on unless a file turns them off');
   assert.equal(config.hub.dataDir, '/etc/ioc/data');
-  assert.equal(config.alerts.hysteresisM, 0);
+  assert.equal(config.alerts.lateAfterS, 120);
+  assert.equal(config.alerts.rules, undefined, 'the built-in rules');
 });
 
 test('a bad key fails naming the key', () => {

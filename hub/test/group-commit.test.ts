@@ -2,8 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { AlertEngine } from '../src/alerts/engine.js';
-import { FLOOD_LEVEL_RULE, floodLevelRule } from '../src/alerts/rules/flood-level.js';
-import type { AlertRule } from '../src/alerts/types.js';
 import type { Bus } from '../src/broker/bus.js';
 import { buildRegistry } from '../src/config/registry.js';
 import { resolveHubConfig } from '../src/config/load.js';
@@ -13,7 +11,8 @@ import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import type { BatchInput, WriteResult } from '../src/store/types.js';
-import { GW, KIM_LONG, batch, ingestRig, metricValue, silentLogger, tempDir, testConfig, wl, type TestLike } from './helpers.js';
+import { GW, KIM_LONG, batch, ingestRig, metricValue, silentLogger, spyOnReadings, tempDir, testConfig, wl, type TestLike } from './helpers.js';
+import type { Reading } from '@ioc/shared';
 
 const T0 = 1_700_000_000_000;
 
@@ -124,19 +123,11 @@ test('group commit: a batch whose write fails is refused alone; the rest of its 
 // With the real alert engine: the rules run inside the group's transaction.
 
 const NOW = T0 + 3_600_000;
-const withEngine = (t: TestLike, rule?: AlertRule) => ingestRig(t, { now: () => NOW, ...(rule ? { rule } : {}) });
+const withEngine = (t: TestLike, spy?: (r: Reading) => void) => ingestRig(t, { now: () => NOW, ...(spy ? { wrap: spyOnReadings(spy) } : {}) });
 
 test('group commit with alerts: the rules see the readings inside their transaction; changes are announced only after the one commit', async (t) => {
-  const flood = floodLevelRule();
   const atRule: Array<{ inTransaction: boolean; committedReadings: number }> = [];
-  const rule: AlertRule = {
-    ...flood,
-    evaluate(device, level, reading) {
-      atRule.push({ inTransaction: r.store.db.inTransaction, committedReadings: r.count('readings') });
-      return flood.evaluate(device, level, reading);
-    },
-  };
-  const r = withEngine(t, rule);
+  const r = withEngine(t, () => atRule.push({ inTransaction: r.store.db.inTransaction, committedReadings: r.count('readings') }));
   const atChange: Array<{ inTransaction: boolean; readings: number; alertEvents: number; cursors: number; acks: number }> = [];
   r.engine.on('change', () =>
     atChange.push({ inTransaction: r.store.db.inTransaction, readings: r.count('readings'), alertEvents: r.count('alert_events'), cursors: r.count('alert_cursors'), acks: r.acks.length }),
@@ -153,7 +144,7 @@ test('group commit with alerts: the rules see the readings inside their transact
     { inTransaction: false, readings: 3, alertEvents: 2, cursors: 1, acks: 0 },
   ], 'announced after readings, alert events and cursor were committed together');
   assert.deepEqual(r.acks, [3], 'one ack for the group');
-  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
 });
 
 test("group commit with alerts: when the group's transaction fails after the rules ran, nothing is announced and the engine stays as the database", async (t) => {
@@ -184,7 +175,7 @@ test("group commit with alerts: when the group's transaction fails after the rul
   await r.turn();
   assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2']);
   assert.deepEqual(r.acks, [2]);
-  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
   assert.equal(r.store.alerts.active()[0]?.level, 2);
   assert.deepEqual(r.store.alerts.cursors().map((c) => c.lastTs), [T0 + 1000]);
 
@@ -194,20 +185,14 @@ test("group commit with alerts: when the group's transaction fails after the rul
   await r.turn();
   assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2', 'cleared:0']);
   assert.deepEqual(r.acks, [2, 3]);
-  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 0);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 0);
   assert.deepEqual(r.store.alerts.active(), []);
 });
 
 test('group commit with alerts: a rule that throws does not hold readings back; the batch is stored and acknowledged without it, the rest of the group is evaluated', async (t) => {
-  const flood = floodLevelRule();
-  const rule: AlertRule = {
-    ...flood,
-    evaluate(device, level, reading) {
-      if (reading.value === 7.77) throw new Error('rule bug');
-      return flood.evaluate(device, level, reading);
-    },
-  };
-  const r = withEngine(t, rule);
+  const r = withEngine(t, (reading) => {
+    if (reading.value === 7.77) throw new Error('rule bug');
+  });
   r.send([wl(1.2, T0)]);
   r.send([wl(7.77, T0 + 1000), wl(3.9, T0 + 2000)]);
   r.send([wl(2.2, T0 + 3000)]);
@@ -215,7 +200,7 @@ test('group commit with alerts: a rule that throws does not hold readings back; 
   assert.deepEqual(r.acks, [4]);
   assert.equal(r.count('readings'), 4);
   assert.deepEqual(r.kinds(), ['raised:1', 'escalated:2'], 'batch 2 left no alert state (not even part of it); batch 3 was evaluated');
-  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 2);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
   assert.equal(metricValue(await r.metrics.registry.metrics(), 'ioc_hub_rejected_total', { reason: 'internal_error' }), 1);
   assert.deepEqual(r.logs.filter((l) => l.level >= 50).map((l) => l.msg), ['alert evaluation failed; readings stored without it']);
 });

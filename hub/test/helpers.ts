@@ -6,8 +6,16 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createLogger, type Logger, type Reading } from '@ioc/shared';
 import { AlertEngine } from '../src/alerts/engine.js';
-import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
-import type { AlertChange, AlertRule } from '../src/alerts/types.js';
+import { AlertActions } from '../src/alerts/lifecycle.js';
+import { RuleSet } from '../src/alerts/rule-set.js';
+import { SqliteAuditLog } from '../src/audit/sqlite.js';
+import type { AuditLog } from '../src/audit/types.js';
+import { compileRules } from '../src/alerts/spec.js';
+import { AlertViews } from '../src/alerts/views.js';
+import type { Registry } from '../src/config/registry.js';
+import type { AlertChange } from '../src/alerts/types.js';
+import type { AlertEngineOptions } from '../src/alerts/engine.js';
+import type { CompiledRule } from '../src/alerts/rule.js';
 import type { Bus } from '../src/broker/bus.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
@@ -16,7 +24,7 @@ import { clockWindow, createAdmission } from '../src/ingest/admission.js';
 import { createIngestContext, dispatch } from '../src/ingest/index.js';
 import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import type { StoredReading } from '../src/store/types.js';
 
 export const GW = 'gw-test-01';
@@ -167,7 +175,50 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
  * registry's admission, the alert engine (flood rule unless another is given), the live feed,
  * metrics, and a bus that records the acks. `send` dispatches one telemetry batch of GW.
  */
-export function ingestRig(t: TestLike, opts: { rule?: AlertRule; now?: () => number } = {}) {
+/** The flood rule as the tests use it: BĐ levels with no deadband unless a test asks for one. */
+export const FLOOD_RULE = { id: 'flood', kind: 'flood-levels', deadbandM: 0 };
+
+/**
+ * The alert parts wired as hub.ts wires them, over a store: views, engine (started), people's
+ * actions; `changes` collects every announced change.
+ */
+export function alertStack(
+  store: SqliteStore,
+  registry: Registry,
+  opts: { rules?: unknown[]; wrap?: (rules: CompiledRule[]) => CompiledRule[]; now?: () => number; logger?: Logger } & Partial<Pick<AlertEngineOptions, 'lateAfterMs' | 'lateHoldMs' | 'flapWindowMs' | 'gatewayOnline' | 'catchUpWindowMs'>> = {},
+) {
+  const { rules: specs, now, logger, wrap, ...engineOpts } = opts;
+  const compiled = compileRules(specs ?? [FLOOD_RULE], registry);
+  const rules = wrap ? wrap(compiled) : compiled;
+  const views = new AlertViews(store.alerts, registry);
+  views.setRules(rules);
+  // Tests write readings at fixed past times: nothing is late unless a test says so.
+  const engine = new AlertEngine({ alerts: store.alerts, readings: store, registry, rules, views, logger: logger ?? silentLogger(), lateAfterMs: 1e12, ...(now ? { now } : {}), ...engineOpts });
+  const actions = new AlertActions(store.alerts, views, engine, now);
+  const changes: AlertChange[] = [];
+  engine.on('change', (c) => changes.push(c));
+  engine.start();
+  return { engine, views, actions, changes, rules };
+}
+
+/** The rule set of a test API (the flood rule as hub.yaml would name it). */
+export function ruleSetOf(store: SqliteStore, registry: Registry, audit: AuditLog = new SqliteAuditLog(store.db, Buffer.alloc(32, 7))): RuleSet {
+  return new RuleSet({ alerts: store.alerts, registry, audit, configured: [FLOOD_RULE] });
+}
+
+/** Rules whose evaluators call `spy` with each reading before judging it (it may throw). */
+export function spyOnReadings(spy: (r: Reading) => void): (rules: CompiledRule[]) => CompiledRule[] {
+  return (rules) =>
+    rules.map((rule) => ({
+      ...rule,
+      evaluator: (target) => {
+        const ev = rule.evaluator(target);
+        return { ...ev, reading: (r: Reading) => (spy(r), ev.reading(r)) };
+      },
+    }));
+}
+
+export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules: CompiledRule[]) => CompiledRule[]; now?: () => number } = {}) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const resolved = resolveHubConfig(testConfig(dir), dir);
@@ -181,10 +232,7 @@ export function ingestRig(t: TestLike, opts: { rule?: AlertRule; now?: () => num
   t.after(() => reader.close());
   const count = (table: string) => reader.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   const { logger, lines: logs } = capturingLogger();
-  const engine = new AlertEngine({ store, registry, rules: [opts.rule ?? floodLevelRule()], logger, ...(opts.now ? { now: opts.now } : {}) });
-  engine.start();
-  const changes: AlertChange[] = [];
-  engine.on('change', (c) => changes.push(c));
+  const { engine, changes } = alertStack(store, registry, { ...(opts.rules ? { rules: opts.rules } : {}), ...(opts.wrap ? { wrap: opts.wrap } : {}), ...(opts.now ? { now: opts.now } : {}), logger });
   const acks: number[] = [];
   const bus = { publish: async (_topic: string, payload: string) => void acks.push((JSON.parse(payload) as { upTo: number }).upTo) } as unknown as Bus;
   const metrics = createHubMetrics();

@@ -5,8 +5,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AlertEngine } from '../src/alerts/engine.js';
-import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
 import { SqliteAuditLog } from '../src/audit/sqlite.js';
@@ -21,7 +19,7 @@ import { createHubMetrics } from '../src/metrics.js';
 import { keyringFromKey } from '../src/secrets/keyring.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import { ensurePki } from '@ioc/shared';
-import { silentLogger, tempDir, testConfig } from './helpers.js';
+import { alertStack, ruleSetOf, silentLogger, tempDir, testConfig } from './helpers.js';
 
 let db: HubDatabase;
 let store: SqliteStore;
@@ -42,14 +40,13 @@ before(async () => {
   const keyring = keyringFromKey(Buffer.alloc(32, 1));
   const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
   const auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry });
-  const engine = new AlertEngine({ store, registry, rules: [floodLevelRule()], logger: silentLogger() });
-  engine.start();
+  const stack = alertStack(store, registry);
   // Every route plugin present: logins (auth), enrolment, the stream.
   const pki = ensurePki(join(t.dir, 'pki'), { serverNames: ['localhost'], clients: [] });
   const enrolment = openEnrolment({ db, audit, registry, config: cfg.enrolment, logger: silentLogger(), caCertFile: pki.caCert, caKeyFile: pki.caKey });
   close = () => enrolment.close();
   app = buildApi({
-    store, registry, alerts: engine, metrics: createHubMetrics(), logger: silentLogger(), version: '1.2.3', startedAt: Date.now(), brokerClients: () => 0,
+    store, registry, alerts: stack.views, alertActions: stack.actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(), version: '1.2.3', startedAt: Date.now(), brokerClients: () => 0,
     audit, auth, enrolment: enrolment.service, live: new LiveFeed(),
   });
   await app.ready();

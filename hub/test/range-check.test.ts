@@ -7,7 +7,6 @@ import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricDef, type Reading } from '@ioc/shared';
-import { FLOOD_LEVEL_RULE } from '../src/alerts/rules/flood-level.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { buildRegistry } from '../src/config/registry.js';
 import { createAdmission } from '../src/ingest/admission.js';
@@ -47,7 +46,7 @@ test('a good reading with an impossible value is stored as q bad, out_of_range (
   await r.turn();
   assert.deepEqual(r.acks, [1], 'accounted and acknowledged: the gateway does not resend it forever');
   assert.deepEqual(r.changes, [], 'no Báo động III from a 900 m reading');
-  assert.equal(r.engine.levelOf(FLOOD_LEVEL_RULE, KIM_LONG, 'water_level'), 0);
+  assert.equal(r.engine.levelOf('flood', KIM_LONG), 0);
   const stored = r.store.queryReadings({ dev: KIM_LONG, metric: 'water_level', from: 0, to: T0 + 60_000, limit: 10 }, SYSTEM_SCOPE);
   assert.deepEqual(stored.kind === 'raw' && stored.rows.map(({ value, q, reason }) => ({ value, q, reason })), [
     { value: 900, q: 'bad', reason: 'out_of_range' },

@@ -10,8 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import WebSocket from 'ws';
 import type { DeviceEvent, Reading } from '@ioc/shared';
-import { AlertEngine } from '../src/alerts/engine.js';
-import { floodLevelRule } from '../src/alerts/rules/flood-level.js';
 import type { AlertChange } from '../src/alerts/types.js';
 import { buildApi } from '../src/api/server.js';
 import type { StreamOptions } from '../src/api/stream.js';
@@ -29,7 +27,7 @@ import { keyringFromKey } from '../src/secrets/keyring.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import type { StoredReading } from '../src/store/types.js';
 import { StreamMessage } from '../src/stream/messages.js';
-import { DETECTOR, GW, GW2, KIM_LONG, batch, connectGateway, metricValue, silentLogger, tempDir, testConfig, until, wl } from './helpers.js';
+import { DETECTOR, GW, GW2, KIM_LONG, alertStack, batch, ruleSetOf, connectGateway, metricValue, silentLogger, tempDir, testConfig, until, wl } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 const PW = 'correct horse battery';
@@ -37,7 +35,7 @@ let db: HubDatabase;
 let store: SqliteStore;
 let auth: AuthService;
 let registry: Registry;
-let engine: AlertEngine;
+let stack: ReturnType<typeof alertStack>;
 let cleanup: () => void;
 /** API keys by who holds them: op (operator, everything), xa (commune 19816: Kim Long), kt (technician, 19801). */
 const keys: Record<string, string> = {};
@@ -51,8 +49,7 @@ before(async () => {
   const keyring = keyringFromKey(Buffer.alloc(32, 1));
   const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
   auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry });
-  engine = new AlertEngine({ store, registry, rules: [floodLevelRule()], logger: silentLogger() });
-  engine.start();
+  stack = alertStack(store, registry);
   for (const [name, role, areas] of [['op', 'operator', ['*']], ['xa', 'commune', ['19816']], ['kt', 'technician', ['19801']]] as const) {
     keys[name] = auth.createApiKey({ name, role, areas: [...areas] }, 'cli:test').key;
   }
@@ -77,7 +74,7 @@ async function api(t: { after(fn: () => Promise<void> | void): void }, o: { hist
   const feed = new LiveFeed(silentLogger(), { ...(o.history ? { history: o.history } : {}), startId: 1000 });
   const metrics = createHubMetrics();
   const app = buildApi({
-    store, registry, alerts: engine, metrics, logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0,
+    store, registry, alerts: stack.views, alertActions: stack.actions, rules: ruleSetOf(store, registry), metrics, logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0,
     audit: new SqliteAuditLog(db, Buffer.alloc(32, 2)), auth, live: feed, ...(o.stream ? { stream: o.stream } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

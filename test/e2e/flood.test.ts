@@ -63,11 +63,11 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
 
   // Kill the gateway hard mid-run, keep the river high, start it again: seq continues.
   await edge.kill9();
-  sim.setLevel(3.8);
+  sim.setLevel(3.75);
   edge = startEdgeProc(edgeConfig);
   procs.push(edge);
   await edge.waitFor((l) => l.msg === 'gateway started');
-  await until(async () => (await api.readings(DEV, 'water_level')).some((r) => r.value === 3.8), 'hub to store 3.8 m after restart');
+  await until(async () => (await api.readings(DEV, 'water_level')).some((r) => r.value === 3.75), 'hub to store 3.75 m after restart');
 
   // Exactly one alert episode, level history 1 → 2 → 3.
   const alerts = await api.alerts(DEV);

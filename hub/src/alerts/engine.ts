@@ -1,85 +1,95 @@
 /**
- * Alert engine: runs the rules over freshly stored readings and keeps one durable episode per
- * rise of a condition (raised → escalated / deescalated → cleared; a human acknowledges and
- * resolves). State per (rule, device, metric) = current level, open episode and the newest
- * measurement time evaluated; it lives in SQLite and is restored at start.
+ * Alert engine: feeds each rule target's evaluator (./rule.ts) its readings in event-time order,
+ * the clock and gateway status, and keeps one durable episode per (rule, target) from the levels
+ * they return: raised → escalated / deescalated → cleared, reopened when it flaps back soon.
+ * People's actions on alerts are ./lifecycle.ts; what the API shows is ./views.ts.
  *
- * Time only moves forward: a reading at or before the newest evaluated ts of its (device, metric)
- * — e.g. a backlog drained after live data — is stored as history but never changes alert state.
+ * Event time. Each input (device, metric) of a target has a cursor: the newest measurement time
+ * judged. A reading at or before it (a backlog drained after live data) is stored as history but
+ * judges nothing. A reading judged more than `lateAfterMs` after it was measured is late: an
+ * episode it raises is recorded at its true start but not announced; if it clears while the data
+ * is still late it becomes a "missed while offline" report (never rung), and if it is still going
+ * on when live data arrives (or after `lateHoldMs` without more) it is announced with its start.
+ *
+ * Silence never clears an episode: a target whose readings stop is marked stale (and fresh again
+ * when they return); only readings — or the no-data rule's own alert — speak about it.
+ *
  * On the ingest path the rules run inside the telemetry group's transaction (stage()): readings,
- * alert state and cursors commit together, and "change" is emitted after that commit. Readings
- * stored while the engine did not see them (`ioc-hub import`, a batch whose evaluation failed and
- * was stored without it) are caught up at start from the store, newest cursor onwards.
+ * alert state and cursors commit together, and "change" is emitted after that commit. If the
+ * transaction is rolled back, the touched targets are restored from the database.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger, Reading } from '@ioc/shared';
-import type { DeviceEntry } from '../config/schema.js';
 import type { Registry } from '../config/registry.js';
-import { SYSTEM_SCOPE, type AlertEventKind, type AlertEventRecord, type AlertFilter, type AlertRecord, type DeviceScope, type Store, type StoredReading } from '../store/types.js';
-import type { AlertChange, AlertHistoryEntry, AlertRule, AlertView, LocalizedText } from './types.js';
-
-export class AlertActionError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AlertActionError';
-  }
-}
+import { SYSTEM_SCOPE, type AlertEventKind, type AlertRecord, type AlertStore, type Store } from '../store/types.js';
+import type { AlertChange, AlertHistoryEntry } from './types.js';
+import type { CompiledRule, Evaluator, GatewayObservation, RuleTarget, Verdict } from './rule.js';
+import type { AlertViews } from './views.js';
 
 export interface AlertEngineOptions {
-  store: Store;
+  alerts: AlertStore;
+  /** Stored readings, for catching up and warming evaluators up at start and after a rule change. */
+  readings: Pick<Store, 'queryReadings'>;
   registry: Registry;
-  rules: readonly AlertRule[];
+  rules: readonly CompiledRule[];
+  views: AlertViews;
   logger: Logger;
   now?: () => number;
   /** Readings dated further than this in the future (a gateway clock gone wrong) are not evaluated. */
   maxFutureSkewMs?: number;
-  /** How far back a (device, metric) the engine has never evaluated is caught up at start. */
+  /** How far back a target the engine has never evaluated is caught up at start. */
   catchUpWindowMs?: number;
+  lateAfterMs?: number;
+  /** A late episode still going on is announced after this long without more of its readings. */
+  lateHoldMs?: number;
+  /** A condition back within this long of clearing reopens its alert. */
+  flapWindowMs?: number;
+  gatewayOnline?: (gw: string) => boolean;
 }
 
 interface Target {
+  /** rule id + NUL + target key */
   key: string;
-  rule: AlertRule;
-  device: DeviceEntry;
-  metric: string;
-  /** Newest measurement time evaluated (-1: none). */
-  lastTs: number;
+  rule: CompiledRule;
+  t: RuleTarget;
+  ev: Evaluator;
+  /** Per input "dev\0metric": newest measurement time judged. */
+  cursors: Map<string, number>;
   level: number;
   maxLevel: number;
   alertId: number | null;
+  late: boolean;
+  stale: boolean;
+  /** Hub time the newest reading of the target was judged (for staleness and late holds). */
+  seenAt: number;
+  /** The last cleared episode, for flapping. */
+  cleared: { id: number; ts: number; acknowledged: boolean } | null;
+  shelvedUntil: number;
+}
+
+type Episode = Pick<Target, 'level' | 'maxLevel' | 'alertId' | 'late' | 'stale' | 'seenAt' | 'cleared'>;
+
+export interface PendingChange {
+  alertId: number;
+  event: AlertHistoryEntry;
+  shelved: boolean;
 }
 
 type EngineEvents = { change: [AlertChange] };
 
-/** The part of a target's state an evaluation changes. */
-type TargetState = Pick<Target, 'lastTs' | 'level' | 'maxLevel' | 'alertId'>;
-
-interface PendingChange {
-  alertId: number;
-  event: AlertHistoryEntry;
-  message: LocalizedText;
-}
-
 /**
- * Alert work done inside a caller's transaction (the telemetry group commit, which stores the
- * readings and the alert state they cause in ONE commit). Each evaluate() writes the state
- * changes at once (a savepoint: all of that call or nothing), but the engine's in-memory state
- * and the "change" events follow only when the caller reports the outcome: commit() after the
- * transaction committed, rollback() if it did not — then the engine stays as the database is.
+ * Alert work inside a caller's transaction (the telemetry group commit). evaluate() writes at once
+ * (a savepoint: all of that call or nothing); the changes are announced on commit(), and on
+ * rollback() the touched targets are restored from the database.
  */
 export interface AlertStaging {
-  /** Evaluates readings after what this staging already evaluated (call inside the transaction). */
   evaluate(readings: readonly Reading[]): void;
-  /** The transaction committed: the staged state becomes the engine's; emits "change" for each change. */
   commit(): AlertChange[];
-  /** The transaction was rolled back: forgets what was staged. */
   rollback(): void;
 }
 
-const key = (rule: string, dev: string, metric: string) => `${rule}\u0000${dev}\u0000${metric}`;
+const inputKey = (dev: string, metric: string) => `${dev}\u0000${metric}`;
+export const targetKey = (rule: string, target: string) => `${rule}\u0000${target}`;
 
 function inTimeOrder(rs: readonly Reading[]): boolean {
   for (let i = 1; i < rs.length; i++) if (rs[i]!.ts < rs[i - 1]!.ts) return false;
@@ -87,99 +97,186 @@ function inTimeOrder(rs: readonly Reading[]): boolean {
 }
 
 export class AlertEngine extends EventEmitter<EngineEvents> {
-  private readonly store: Store;
-  private readonly registry: Registry;
-  private readonly rules: readonly AlertRule[];
+  private readonly alerts: AlertStore;
+  private readonly readings: Pick<Store, 'queryReadings'>;
+  private readonly views: AlertViews;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly maxFutureSkewMs: number;
   private readonly catchUpWindowMs: number;
-  private readonly targets = new Map<string, Target>();
-  /** dev → metric → targets (one per rule watching it); two lookups, no key string per reading. */
-  private readonly byDevMetric = new Map<string, Map<string, Target[]>>();
+  private readonly lateAfterMs: number;
+  private readonly lateHoldMs: number;
+  private readonly flapWindowMs: number;
+  private readonly gatewayOnline: (gw: string) => boolean;
+  private rules: readonly CompiledRule[] = [];
+  private targets = new Map<string, Target>();
+  /** dev → metric ('*' for all) → targets: two lookups per reading, never a scan of the rules. */
+  private byInput = new Map<string, Map<string, Target[]>>();
+  private byGateway = new Map<string, Target[]>();
+  private ticking: Target[] = [];
+  /** Inside a staging: targets touched, with their episode before it (for rollback). */
+  private touched: Map<Target, Episode> | null = null;
   private futureWarned = 0;
 
   constructor(opts: AlertEngineOptions) {
     super();
-    this.store = opts.store;
-    this.registry = opts.registry;
-    this.rules = opts.rules;
+    this.alerts = opts.alerts;
+    this.readings = opts.readings;
+    this.views = opts.views;
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.maxFutureSkewMs = opts.maxFutureSkewMs ?? 10 * 60_000;
     this.catchUpWindowMs = opts.catchUpWindowMs ?? 24 * 3_600_000;
-    for (const device of this.registry.devices.values()) {
-      for (const rule of this.rules) {
-        for (const metric of rule.metricsFor(device)) {
-          const t: Target = { key: key(rule.kind, device.id, metric), rule, device, metric, lastTs: -1, level: 0, maxLevel: 0, alertId: null };
-          this.targets.set(t.key, t);
-          let byMetric = this.byDevMetric.get(device.id);
-          if (!byMetric) this.byDevMetric.set(device.id, (byMetric = new Map()));
-          const list = byMetric.get(metric);
-          if (list) list.push(t);
-          else byMetric.set(metric, [t]);
+    this.lateAfterMs = opts.lateAfterMs ?? 120_000;
+    this.lateHoldMs = opts.lateHoldMs ?? 30_000;
+    this.flapWindowMs = opts.flapWindowMs ?? 30 * 60_000;
+    this.gatewayOnline = opts.gatewayOnline ?? (() => true);
+    this.index(opts.rules);
+  }
+
+  /** The rules in force, in order. */
+  get compiledRules(): readonly CompiledRule[] {
+    return this.rules;
+  }
+
+  private index(rules: readonly CompiledRule[]): void {
+    const old = this.targets;
+    this.rules = rules.filter((r) => r.spec.enabled !== false);
+    this.targets = new Map();
+    this.byInput = new Map();
+    this.byGateway = new Map();
+    this.ticking = [];
+    for (const rule of this.rules) {
+      for (const t of rule.targets) {
+        const key = targetKey(rule.spec.id, t.key);
+        const prev = old.get(key);
+        const target: Target = {
+          key, rule, t, ev: rule.evaluator(t), cursors: new Map(), level: 0, maxLevel: 0, alertId: null,
+          late: false, stale: false, seenAt: this.now(), cleared: null, shelvedUntil: 0,
+          ...(prev ? { cursors: prev.cursors, level: prev.level, maxLevel: prev.maxLevel, alertId: prev.alertId, late: prev.late, stale: prev.stale, seenAt: prev.seenAt, cleared: prev.cleared, shelvedUntil: prev.shelvedUntil } : {}),
+        };
+        this.targets.set(key, target);
+        for (const { dev, metric } of t.inputs) {
+          let m = this.byInput.get(dev);
+          if (!m) this.byInput.set(dev, (m = new Map()));
+          const list = m.get(metric);
+          if (list) list.push(target);
+          else m.set(metric, [target]);
         }
+        if (t.gateway) this.byGateway.set(t.gateway, [...(this.byGateway.get(t.gateway) ?? []), target]);
+        if (target.ev.tick || t.staleAfterMs !== Number.POSITIVE_INFINITY) this.ticking.push(target);
       }
     }
   }
 
-  /** Restores state from the store, closes episodes no rule watches any more, and catches up. */
+  /** Restores state from the store, closes episodes no rule watches any more, warms up and catches up. */
   start(): void {
-    const alerts = this.store.alerts;
-    for (const c of alerts.cursors()) {
-      const t = this.targets.get(key(c.rule, c.dev, c.metric));
-      if (t) t.lastTs = c.lastTs;
+    for (const c of this.alerts.cursors()) {
+      // Cursors are per (rule, device, metric): every target of the rule with that input gets it.
+      for (const t of this.byInput.get(c.dev)?.get(c.metric) ?? []) if (t.rule.spec.id === c.rule) t.cursors.set(inputKey(c.dev, c.metric), c.lastTs);
     }
+    for (const s of this.alerts.shelves()) {
+      const t = this.targets.get(targetKey(s.rule, s.target));
+      if (t) t.shelvedUntil = s.until;
+    }
+    this.restoreEpisodes();
+    for (const t of this.targets.values()) this.warmUp(t);
+    this.catchUp();
+    const active = [...this.targets.values()].filter((t) => t.alertId !== null).length;
+    this.log.info({ rules: this.rules.length, targets: this.targets.size, active }, 'alert engine started');
+  }
+
+  private restoreEpisodes(): void {
     const orphans: AlertRecord[] = [];
-    for (const a of alerts.active()) {
-      const t = this.targets.get(key(a.rule, a.dev, a.metric));
+    for (const a of this.alerts.active()) {
+      const t = this.targets.get(targetKey(a.rule, a.target));
       if (!t || t.alertId !== null) {
         orphans.push(a);
         continue;
       }
-      t.alertId = a.id;
-      t.level = a.level;
-      t.maxLevel = a.maxLevel;
+      Object.assign(t, { alertId: a.id, level: a.level, maxLevel: a.maxLevel, late: a.late, stale: a.stale });
     }
-    if (orphans.length) {
-      const now = this.now();
-      alerts.transaction(() => {
-        for (const a of orphans) {
-          alerts.update(a.id, { level: 0, active: false, clearedAt: now, updatedAt: now });
-          alerts.addEvent({ alertId: a.id, ts: now, kind: 'cleared', level: 0, value: null, by: 'hub', note: 'the rule no longer watches this device (registry changed)' });
-        }
-      });
-      this.log.warn({ alerts: orphans.map((a) => a.id) }, 'closed active alerts whose device or rule is no longer configured');
-    }
-    this.catchUp();
-    const active = [...this.targets.values()].filter((t) => t.alertId !== null).length;
-    this.log.info({ targets: this.targets.size, active }, 'alert engine started');
+    if (!orphans.length) return;
+    const now = this.now();
+    this.alerts.transaction(() => {
+      for (const a of orphans) {
+        this.alerts.update(a.id, { level: 0, active: false, late: false, state: a.state === 'closed' ? 'closed' : 'cleared', clearedAt: now, updatedAt: now });
+        this.alerts.addEvent({ alertId: a.id, ts: now, kind: 'cleared', level: 0, value: null, by: 'hub', note: 'no rule watches this target any more (rules or registry changed)' });
+      }
+    });
+    this.log.warn({ alerts: orphans.map((a) => a.id) }, 'cleared active alerts whose rule or target is no longer configured');
   }
 
+  /** Replays the history an evaluator needs before the next reading (no episode changes). */
+  private warmUp(t: Target): void {
+    t.ev = t.rule.evaluator(t.t);
+    t.ev.restore?.(t.level);
+    if (t.ev.historyMs <= 0) return;
+    const rows: Reading[] = [];
+    for (const { dev, metric } of t.t.inputs) {
+      const cursor = t.cursors.get(inputKey(dev, metric));
+      if (cursor === undefined || metric === '*') continue;
+      const res = this.readings.queryReadings({ dev, metric, from: cursor - t.ev.historyMs, to: cursor, limit: 100_000 }, SYSTEM_SCOPE);
+      if (res.kind === 'raw') for (const r of res.rows) rows.push({ dev, metric, value: r.value, unit: '', ts: r.ts, q: r.q, ...(r.reason ? { reason: r.reason } : {}) } as Reading);
+    }
+    rows.sort((a, b) => a.ts - b.ts);
+    for (const r of rows) if (!(r.q === 'bad' && r.reason === 'clock_skew')) t.ev.reading(r);
+    t.ev.restore?.(t.level);
+  }
+
+  /** Readings stored while the engine did not see them (`ioc-hub import`, a failed evaluation). */
   private catchUp(): void {
     const pageSize = 5000;
     for (const t of this.targets.values()) {
-      let from = t.lastTs >= 0 ? t.lastTs + 1 : Math.max(0, this.now() - this.catchUpWindowMs);
-      let n = 0;
-      for (;;) {
-        const res = this.store.queryReadings({ dev: t.device.id, metric: t.metric, from, to: this.now() + this.maxFutureSkewMs, limit: pageSize }, SYSTEM_SCOPE);
-        if (res.kind !== 'raw' || !res.rows.length) break;
-        const rows: StoredReading[] = res.rows.map((r) => ({ ...r, unit: '', ...(r.reason ? { reason: r.reason } : {}) }));
-        this.evaluate(rows);
-        n += rows.length;
-        if (rows.length < pageSize) break;
-        const lastTs = rows[rows.length - 1]!.ts;
-        from = lastTs > from ? lastTs : from + 1;
+      for (const { dev, metric } of t.t.inputs) {
+        if (metric === '*') continue;
+        const cursor = t.cursors.get(inputKey(dev, metric));
+        let from = cursor !== undefined ? cursor + 1 : Math.max(0, this.now() - this.catchUpWindowMs);
+        let n = 0;
+        for (;;) {
+          const res = this.readings.queryReadings({ dev, metric, from, to: this.now() + this.maxFutureSkewMs, limit: pageSize }, SYSTEM_SCOPE);
+          if (res.kind !== 'raw' || !res.rows.length) break;
+          const rows = res.rows.map((r) => ({ dev, metric, value: r.value, unit: '', ts: r.ts, q: r.q, ...(r.reason ? { reason: r.reason } : {}) }) as Reading);
+          this.evaluate(rows);
+          n += rows.length;
+          if (rows.length < pageSize) break;
+          const lastTs = rows[rows.length - 1]!.ts;
+          from = lastTs > from ? lastTs : from + 1;
+        }
+        if (n) this.log.info({ dev, metric, rule: t.rule.spec.id, readings: n }, 'alert rule caught up with stored readings');
       }
-      if (n) this.log.info({ dev: t.device.id, metric: t.metric, rule: t.rule.kind, readings: n }, 'alert rule caught up with stored readings');
     }
   }
 
-  /**
-   * Evaluates freshly stored readings in a transaction of its own; emits "change" for each state
-   * change after the commit and returns the changes. Inside a caller's transaction use stage()
-   * instead, so that nothing is applied or emitted before the caller's commit.
-   */
+  /** Replaces the rules in force (a rule changed through the API): episodes of kept targets go on. */
+  replaceRules(rules: readonly CompiledRule[]): void {
+    const before = new Set(this.targets.keys());
+    this.index(rules);
+    for (const key of before) if (!this.targets.has(key)) this.dropTarget(key);
+    for (const t of this.targets.values()) {
+      if (!before.has(t.key)) {
+        for (const { dev, metric } of t.t.inputs) {
+          // A new target starts at "now": it does not judge the past (a backtest does that).
+          if (metric !== '*') t.cursors.set(inputKey(dev, metric), Math.max(t.cursors.get(inputKey(dev, metric)) ?? 0, this.now() - 1));
+        }
+      }
+      this.warmUp(t);
+    }
+  }
+
+  private dropTarget(key: string): void {
+    const [rule, target] = key.split('\u0000') as [string, string];
+    const a = this.alerts.latestOf(rule, target);
+    if (!a || (!a.active && !a.late)) return;
+    const now = this.now();
+    this.alerts.transaction(() => {
+      this.alerts.update(a.id, { level: 0, active: false, late: false, state: 'cleared', clearedAt: now, updatedAt: now });
+      this.alerts.addEvent({ alertId: a.id, ts: now, kind: 'cleared', level: 0, value: null, by: 'hub', note: 'the rule no longer watches this target (rule changed)' });
+    });
+    this.announce([{ alertId: a.id, event: { ts: now, kind: 'cleared', level: 0, value: null, by: 'hub', note: 'rule changed' }, shelved: false }]);
+  }
+
+  /** Evaluates freshly stored readings in a transaction of its own; returns the announced changes. */
   evaluate(readings: readonly Reading[]): AlertChange[] {
     const staging = this.stage();
     try {
@@ -193,8 +290,8 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
 
   /** Starts alert work inside a caller's transaction (see AlertStaging). */
   stage(): AlertStaging {
-    const staged = new Map<Target, TargetState>();
     const pending: PendingChange[] = [];
+    const touched = new Map<Target, Episode>();
     let open = true;
     const check = () => {
       if (!open) throw new Error('alert staging already committed or rolled back');
@@ -202,63 +299,67 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
     return {
       evaluate: (readings) => {
         check();
-        const states = new Map<Target, TargetState>();
-        const changes: PendingChange[] = [];
-        // A savepoint inside the caller's transaction: if this throws, none of its writes remain
-        // and nothing of it is staged.
-        this.store.alerts.transaction(() => this.evaluateInto(readings, staged, states, changes));
-        for (const [t, st] of states) staged.set(t, st);
-        for (const c of changes) pending.push(c);
+        const mark = pending.length;
+        const prevTouched = this.touched;
+        this.touched = touched;
+        try {
+          this.alerts.transaction(() => this.evaluateInto(readings, pending));
+        } catch (err) {
+          pending.length = mark;
+          throw err;
+        } finally {
+          this.touched = prevTouched;
+        }
       },
       commit: () => {
         check();
         open = false;
-        for (const [t, st] of staged) Object.assign(t, st);
-        try {
-          return this.emitAll(pending);
-        } catch (err) {
-          // Committed already: a failure to read back or announce a change must not undo it.
-          this.log.error({ err, alerts: pending.map((p) => p.alertId) }, 'announcing committed alert changes failed');
-          return [];
-        }
+        return this.announce(pending);
       },
       rollback: () => {
         open = false;
-        staged.clear();
-        pending.length = 0;
+        // The evaluators moved on with readings the database does not have: rebuild them.
+        for (const [t, ep] of touched) {
+          Object.assign(t, ep);
+          t.cursors.clear();
+          for (const c of this.alerts.cursors()) if (c.rule === t.rule.spec.id && t.t.inputs.some((i) => i.dev === c.dev && i.metric === c.metric)) t.cursors.set(inputKey(c.dev, c.metric), c.lastTs);
+          this.warmUp(t);
+        }
       },
     };
   }
 
-  /**
-   * Runs the rules over readings (inside a transaction), starting from each target's state in
-   * `base` (else the engine's), and writes every state change. The new states go to `out`, the
-   * changes to announce to `pending`; nothing of the engine itself changes.
-   */
-  private evaluateInto(readings: readonly Reading[], base: ReadonlyMap<Target, TargetState>, out: Map<Target, TargetState>, pending: PendingChange[]): void {
+  private touch(t: Target): void {
+    if (this.touched && !this.touched.has(t)) {
+      this.touched.set(t, { level: t.level, maxLevel: t.maxLevel, alertId: t.alertId, late: t.late, stale: t.stale, seenAt: t.seenAt, cleared: t.cleared });
+    }
+  }
+
+  private evaluateInto(readings: readonly Reading[], pending: PendingChange[]): void {
     const groups = new Map<Target, Reading[]>();
     for (const r of readings) {
-      const list = this.byDevMetric.get(r.dev)?.get(r.metric);
-      if (!list) continue;
-      for (const t of list) {
-        const g = groups.get(t);
-        if (g) g.push(r);
-        else groups.set(t, [r]);
-      }
+      const m = this.byInput.get(r.dev);
+      if (!m) continue;
+      const exact = m.get(r.metric);
+      const any = m.get('*');
+      if (exact) for (const t of exact) (groups.get(t) ?? groups.set(t, []).get(t)!).push(r);
+      if (any) for (const t of any) (groups.get(t) ?? groups.set(t, []).get(t)!).push(r);
     }
     if (!groups.size) return;
     const now = this.now();
-    const alerts = this.store.alerts;
     for (const [t, rs] of groups) {
-      const prev = base.get(t) ?? t;
-      const s: TargetState = { lastTs: prev.lastTs, level: prev.level, maxLevel: prev.maxLevel, alertId: prev.alertId };
-      // Usually in time order already (one pass, no comparator calls). Array.prototype.sort is
-      // stable: equal timestamps keep their seq order.
+      this.touch(t);
+      // Usually in time order already; the sort is stable, so equal times keep their seq order.
       if (!inTimeOrder(rs)) rs.sort((a, b) => a.ts - b.ts);
+      const moved = new Map<string, number>();
+      let judged = false;
+      let newest = -1;
       for (const r of rs) {
         // The hub found its ts outside its window (admission.ts): it says nothing about now.
         if (r.q === 'bad' && r.reason === 'clock_skew') continue;
-        if (r.ts <= s.lastTs) continue;
+        const ik = inputKey(r.dev, t.t.inputs.some((i) => i.metric === '*') ? '*' : r.metric);
+        const cursor = moved.get(ik) ?? t.cursors.get(ik) ?? -1;
+        if (r.ts <= cursor) continue;
         if (r.ts > now + this.maxFutureSkewMs) {
           if (now - this.futureWarned > 60_000) {
             this.futureWarned = now;
@@ -266,168 +367,174 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
           }
           continue;
         }
-        s.lastTs = r.ts;
-        const level = t.rule.evaluate(t.device, s.level, r);
-        if (level === null || level === s.level) continue;
-        const value = typeof r.value === 'number' ? r.value : null;
-        const change = this.transition(t, s, level, value, r.ts);
-        if (change) pending.push(change);
+        moved.set(ik, r.ts);
+        judged = true;
+        newest = Math.max(newest, r.ts);
+        const v = t.ev.reading(r);
+        if (v) this.apply(t, v, now, r.ts < now - this.lateAfterMs, pending);
       }
-      if (s.lastTs !== prev.lastTs) alerts.setCursor({ rule: t.rule.kind, dev: t.device.id, metric: t.metric, lastTs: s.lastTs });
-      out.set(t, s);
+      for (const [ik, ts] of moved) {
+        t.cursors.set(ik, ts);
+        const [dev, metric] = ik.split('\u0000') as [string, string];
+        this.alerts.setCursor({ rule: t.rule.spec.id, dev, metric, lastTs: ts });
+      }
+      if (!judged) continue;
+      t.seenAt = now;
+      if (t.stale && t.alertId !== null) {
+        t.stale = false;
+        this.alerts.update(t.alertId, { stale: false, updatedAt: now });
+        pending.push(this.event(t, 'fresh', t.level, null, newest));
+      }
+      // Live data while a late episode goes on: it is happening now; announce it with its start.
+      if (t.late && t.alertId !== null && newest >= now - this.lateAfterMs) this.announceLate(t, now, pending);
     }
   }
 
-  /** Writes one level change (inside the caller's transaction) and updates the staged state. */
-  private transition(t: Target, s: TargetState, level: number, value: number | null, ts: number): PendingChange | null {
-    const alerts = this.store.alerts;
+  /** Applies one verdict to the target's episode (inside the transaction). */
+  private apply(t: Target, v: Verdict, now: number, late: boolean, pending: PendingChange[]): void {
+    const level = Math.max(0, Math.min(v.level, t.rule.maxLevel));
+    if (level === t.level) return;
+    this.touch(t);
+    // A late episode still going on when live data judges it: it is happening now.
+    if (t.alertId !== null && t.late && !late) this.announceLate(t, now, pending);
     let kind: AlertEventKind;
-    if (s.alertId === null || s.level === 0) {
-      if (level === 0) return null;
-      kind = 'raised';
-      s.alertId = alerts.insert({
-        dev: t.device.id, metric: t.metric, rule: t.rule.kind, level, maxLevel: level, state: 'open', active: true,
-        openedAt: ts, updatedAt: ts, clearedAt: null, acknowledgedBy: null, acknowledgedAt: null,
-        resolvedBy: null, resolvedAt: null, note: null, lastValue: value,
-      });
-      s.maxLevel = level;
+    if (t.alertId === null) {
+      if (level === 0) return;
+      const flap = t.cleared && v.ts - t.cleared.ts <= this.flapWindowMs ? this.alerts.get(t.cleared.id, SYSTEM_SCOPE) : undefined;
+      if (flap && flap.state === 'cleared' && !flap.missed) {
+        kind = 'reopened';
+        t.alertId = flap.id;
+        t.maxLevel = Math.max(flap.maxLevel, level);
+        this.alerts.update(flap.id, {
+          level, maxLevel: t.maxLevel, active: true, state: flap.acknowledgedAt !== null ? 'acknowledged' : 'open', clearedAt: null,
+          flaps: flap.flaps + 1, updatedAt: v.ts, lastValue: v.value, late, stale: false,
+        });
+      } else {
+        kind = 'raised';
+        t.maxLevel = level;
+        t.alertId = this.alerts.insert({
+          rule: t.rule.spec.id, kind: t.rule.spec.kind, category: t.rule.category, target: t.t.key, dev: t.t.dev, metric: t.t.metric, gw: t.t.gw,
+          communeCode: t.t.area.communeCode, provinceCode: t.t.area.provinceCode, level, maxLevel: level, state: 'open', active: true,
+          stale: false, late, missed: false, flaps: 0, exercise: t.rule.spec.exercise === true, openedAt: v.ts, updatedAt: v.ts, clearedAt: null,
+          acknowledgedBy: null, acknowledgedAt: null, closedBy: null, closedAt: null, assignee: null,
+          shelvedUntil: t.shelvedUntil > now ? t.shelvedUntil : null, shelvedBy: null, note: null, lastValue: v.value,
+          riskLevel: null, riskConfirmedBy: null, riskConfirmedAt: null,
+        });
+      }
+      t.late = late;
+      t.cleared = null;
     } else if (level === 0) {
       kind = 'cleared';
-      alerts.update(s.alertId, { level: 0, active: false, clearedAt: ts, updatedAt: ts, lastValue: value });
-    } else if (level > s.level) {
+      const missed = t.late;
+      this.alerts.update(t.alertId, { level: 0, active: false, state: 'cleared', clearedAt: v.ts, updatedAt: v.ts, lastValue: v.value, late: false, stale: false, missed });
+      t.cleared = missed ? null : { id: t.alertId, ts: v.ts, acknowledged: false };
+    } else if (level > t.level) {
       kind = 'escalated';
-      s.maxLevel = Math.max(s.maxLevel, level);
+      t.maxLevel = Math.max(t.maxLevel, level);
       // A worse level needs a person's eyes again: an acknowledged episode is open again.
-      alerts.update(s.alertId, { level, maxLevel: s.maxLevel, updatedAt: ts, lastValue: value, state: 'open' });
+      this.alerts.update(t.alertId, { level, maxLevel: t.maxLevel, updatedAt: v.ts, lastValue: v.value, state: 'open' });
     } else {
       kind = 'deescalated';
-      alerts.update(s.alertId, { level, updatedAt: ts, lastValue: value });
+      this.alerts.update(t.alertId, { level, updatedAt: v.ts, lastValue: v.value });
     }
-    const alertId = s.alertId;
-    const event: AlertHistoryEntry = { ts, kind, level, value, by: null, note: null };
-    alerts.addEvent({ alertId, ...event });
-    const message = t.rule.message(t.device, level, value, kind === 'cleared' ? s.maxLevel : undefined);
-    s.level = level;
+    const alertId = t.alertId;
+    this.alerts.addEvent({ alertId, ts: v.ts, kind, level, value: v.value, by: null, note: null });
+    const wasLate = t.late;
+    t.level = level;
     if (kind === 'cleared') {
-      s.alertId = null;
-      s.maxLevel = 0;
+      t.alertId = null;
+      t.maxLevel = 0;
+      t.stale = false;
+      if (wasLate) {
+        // Began and ended while the data was late: a report of a missed episode, not an alarm.
+        t.late = false;
+        this.alerts.addEvent({ alertId, ts: now, kind: 'missed', level: 0, value: null, by: null, note: null });
+        pending.push({ alertId, event: { ts: now, kind: 'missed', level: 0, value: null, by: null, note: null }, shelved: false });
+        return;
+      }
     }
-    return { alertId, event, message };
+    // Changes of an episode nobody has been told about stay quiet until it is announced.
+    if (!wasLate) pending.push({ alertId, event: { ts: v.ts, kind, level, value: v.value, by: null, note: null }, shelved: t.shelvedUntil > now });
   }
 
-  private emitAll(pending: readonly PendingChange[]): AlertChange[] {
+  private event(t: Target, kind: AlertEventKind, level: number, value: number | null, ts: number): PendingChange {
+    this.alerts.addEvent({ alertId: t.alertId!, ts, kind, level, value, by: null, note: null });
+    return { alertId: t.alertId!, event: { ts, kind, level, value, by: null, note: null }, shelved: t.shelvedUntil > this.now() };
+  }
+
+  private announceLate(t: Target, now: number, pending: PendingChange[]): void {
+    t.late = false;
+    this.alerts.update(t.alertId!, { late: false });
+    pending.push(this.event(t, 'announced', t.level, null, now));
+  }
+
+  /**
+   * The clock: waiting periods and silence (rules with a tick), stale marks, late episodes whose
+   * backlog ended. Runs in a transaction of its own; the hub calls it every `alerts.tickS`.
+   */
+  tick(): AlertChange[] {
+    const now = this.now();
+    const pending: PendingChange[] = [];
+    const ctx = { now, gatewayOnline: this.gatewayOnline };
+    this.alerts.transaction(() => {
+      for (const t of this.ticking) {
+        if (t.ev.tick) {
+          const v = t.ev.tick(ctx);
+          if (v) this.apply(t, v, now, false, pending);
+        }
+        if (t.alertId !== null && !t.stale && now - t.seenAt >= t.t.staleAfterMs) {
+          t.stale = true;
+          this.alerts.update(t.alertId, { stale: true });
+          pending.push(this.event(t, 'stale', t.level, null, now));
+        }
+      }
+      for (const t of this.targets.values()) {
+        if (t.late && t.alertId !== null && now - t.seenAt >= this.lateHoldMs) this.announceLate(t, now, pending);
+      }
+    });
+    return this.announce(pending);
+  }
+
+  /** A gateway's status or online flag changed (ingest, after storing it). */
+  observeGateway(o: GatewayObservation): AlertChange[] {
+    const targets = this.byGateway.get(o.gw);
+    if (!targets) return [];
+    const pending: PendingChange[] = [];
+    this.alerts.transaction(() => {
+      for (const t of targets) {
+        const v = t.ev.gateway?.(o);
+        if (v) this.apply(t, v, o.at, false, pending);
+      }
+    });
+    return this.announce(pending);
+  }
+
+  /** Shelving of a target changed (./lifecycle.ts writes it). */
+  setShelf(rule: string, target: string, until: number): void {
+    const t = this.targets.get(targetKey(rule, target));
+    if (t) t.shelvedUntil = until;
+  }
+
+  /** Emits committed changes; a failing listener or view must not undo them. */
+  announce(pending: readonly PendingChange[]): AlertChange[] {
     const changes: AlertChange[] = [];
     for (const p of pending) {
-      const alert = this.get(p.alertId, SYSTEM_SCOPE);
-      if (!alert) continue;
-      const change: AlertChange = { alert, event: p.event, message: p.message };
-      changes.push(change);
-      const logObj = { alert: alert.id, dev: alert.dev, rule: alert.rule, kind: p.event.kind, alertLevel: p.event.level, value: p.event.value, vi: p.message.vi };
-      this.log.info(logObj, p.message.en);
-      this.emitSafe(change);
+      try {
+        const alert = this.views.get(p.alertId, SYSTEM_SCOPE);
+        if (!alert) continue;
+        const change: AlertChange = { alert, event: p.event, message: this.views.changeMessage(alert, p.event), shelved: p.shelved };
+        changes.push(change);
+        this.log.info({ alert: alert.id, rule: alert.rule, target: alert.target, kind: p.event.kind, alertLevel: p.event.level, value: p.event.value, vi: change.message.vi }, change.message.en);
+        this.emit('change', change);
+      } catch (err) {
+        this.log.error({ err, alert: p.alertId }, 'announcing a committed alert change failed');
+      }
     }
     return changes;
   }
 
-  /** A failing listener must not undo or hide a committed change. */
-  private emitSafe(change: AlertChange): void {
-    try {
-      this.emit('change', change);
-    } catch (err) {
-      this.log.error({ err, alert: change.alert.id }, 'alert change listener failed');
-    }
-  }
-
-  /**
-   * A person acknowledges an alert. `within` runs inside the same transaction (the audit entry
-   * commits with the change it records). An alert outside `scope` is "not found".
-   */
-  acknowledge(id: number, by: string, note: string | undefined, scope: DeviceScope = SYSTEM_SCOPE, within?: (a: AlertRecord) => void): AlertView {
-    const a = this.store.alerts.get(id, scope);
-    if (!a) throw new AlertActionError('not_found', `alert ${id} not found`);
-    if (a.state !== 'open') throw new AlertActionError('conflict', `alert ${id} is already ${a.state}`);
-    return this.humanAction(a, 'acknowledged', by, note, { state: 'acknowledged', acknowledgedBy: by, acknowledgedAt: this.now() }, within);
-  }
-
-  resolve(id: number, by: string, note: string | undefined, scope: DeviceScope = SYSTEM_SCOPE, within?: (a: AlertRecord) => void): AlertView {
-    const a = this.store.alerts.get(id, scope);
-    if (!a) throw new AlertActionError('not_found', `alert ${id} not found`);
-    if (a.state === 'resolved') throw new AlertActionError('conflict', `alert ${id} is already resolved`);
-    if (a.active) {
-      throw new AlertActionError('conflict', `alert ${id} cannot be resolved while its condition is present (level ${a.level}); acknowledge it instead`);
-    }
-    return this.humanAction(a, 'resolved', by, note, { state: 'resolved', resolvedBy: by, resolvedAt: this.now() }, within);
-  }
-
-  private humanAction(
-    a: AlertRecord,
-    kind: 'acknowledged' | 'resolved',
-    by: string,
-    note: string | undefined,
-    patch: Partial<AlertRecord>,
-    within: ((a: AlertRecord) => void) | undefined,
-  ): AlertView {
-    const now = this.now();
-    this.store.alerts.transaction(() => {
-      this.store.alerts.update(a.id, { ...patch, ...(note !== undefined ? { note } : {}) });
-      this.store.alerts.addEvent({ alertId: a.id, ts: now, kind, level: a.level, value: null, by, note: note ?? null });
-      within?.(a);
-    });
-    const view = this.get(a.id, SYSTEM_SCOPE)!;
-    const verb = kind === 'acknowledged' ? { vi: 'Đã xác nhận', en: 'Acknowledged' } : { vi: 'Đã xử lý xong', en: 'Resolved' };
-    const message = { vi: `${verb.vi}: ${view.message.vi} (bởi ${by})`, en: `${verb.en}: ${view.message.en} (by ${by})` };
-    const event: AlertHistoryEntry = { ts: now, kind, level: a.level, value: null, by, note: note ?? null };
-    const change: AlertChange = { alert: view, event, message };
-    this.log.info({ alert: a.id, dev: a.dev, kind, by }, message.en);
-    this.emitSafe(change);
-    return view;
-  }
-
-  get(id: number, scope: DeviceScope): AlertView | undefined {
-    const a = this.store.alerts.get(id, scope);
-    return a ? this.view(a, this.store.alerts.events([a.id]).get(a.id) ?? []) : undefined;
-  }
-
-  list(filter: AlertFilter): AlertView[] {
-    const records = this.store.alerts.list(filter);
-    const events = this.store.alerts.events(records.map((a) => a.id));
-    return records.map((a) => this.view(a, events.get(a.id) ?? []));
-  }
-
-  /** The newest unresolved alert of a device, if any. */
-  openAlertFor(dev: string, scope: DeviceScope): AlertView | undefined {
-    return this.list({ dev, limit: 20, scope }).find((a) => a.state !== 'resolved');
-  }
-
-  /** Current level of an episode's condition per (rule, device, metric), for tests and status. */
-  levelOf(rule: string, dev: string, metric: string): number {
-    return this.targets.get(key(rule, dev, metric))?.level ?? 0;
-  }
-
-  private view(a: AlertRecord, events: AlertEventRecord[]): AlertView {
-    const device = this.registry.devices.get(a.dev);
-    const rule = this.rules.find((r) => r.kind === a.rule);
-    const message =
-      device && rule
-        ? a.active
-          ? rule.message(device, a.level, a.lastValue)
-          : rule.message(device, 0, a.lastValue, a.maxLevel)
-        : { vi: `${a.rule} cấp ${a.level} — ${a.dev}`, en: `${a.rule} level ${a.level} — ${a.dev}` };
-    return {
-      ...a,
-      message,
-      device: device
-        ? {
-            name: device.name,
-            ...(device.station ? { station: device.station } : {}),
-            ...(device.river ? { river: device.river } : {}),
-            communeCode: device.communeCode,
-            provinceCode: device.provinceCode,
-            lat: device.lat,
-            lon: device.lon,
-          }
-        : null,
-      history: events.map(({ ts, kind, level, value, by, note }) => ({ ts, kind, level, value, by, note })),
-    };
+  /** Current level of a (rule, target), for tests and status. */
+  levelOf(rule: string, target: string): number {
+    return this.targets.get(targetKey(rule, target))?.level ?? 0;
   }
 }

@@ -1,67 +1,19 @@
 /**
  * Response schemas shared by several routes (TypeBox). Fastify serializes answers with them, which
- * drops properties a schema does not name: shapes that are still growing (alerts, device and
- * gateway status) are permissive objects, so new fields pass through until they are named here.
+ * drops properties a schema does not name: shapes that are still growing (device and gateway
+ * status; alerts, ./alerts.ts) are permissive objects, so new fields pass through until they are
+ * named here.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Quality, Reading, Status } from '@ioc/shared';
 import { DeviceEntry } from '../config/schema.js';
+import { AlertSchema as AlertViewSchema } from './alerts.js';
+
+/** The alert schema of ./alerts.ts (another TypeBox build: the same JSON Schema, typed loosely here). */
+const AlertSchema = AlertViewSchema as unknown as TSchema;
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const open = { additionalProperties: true } as const;
-const Localized = Type.Object({ vi: Type.String(), en: Type.String() }, open);
-
-export const AlertHistoryEntrySchema = Type.Object(
-  {
-    ts: Type.Integer(),
-    kind: Type.String(),
-    level: Type.Integer(),
-    value: Nullable(Type.Number()),
-    by: Nullable(Type.String()),
-    note: Nullable(Type.String()),
-  },
-  open,
-);
-
-/** An alert as the alert engine shows it (hub/src/alerts/types.ts AlertView; fields are being added). */
-export const AlertSchema = Type.Object(
-  {
-    id: Type.Integer(),
-    dev: Type.String(),
-    metric: Type.String(),
-    rule: Type.String(),
-    level: Type.Integer(),
-    maxLevel: Type.Integer(),
-    state: Type.String(),
-    active: Type.Boolean(),
-    openedAt: Type.Integer(),
-    updatedAt: Type.Integer(),
-    clearedAt: Nullable(Type.Integer()),
-    acknowledgedBy: Nullable(Type.String()),
-    acknowledgedAt: Nullable(Type.Integer()),
-    resolvedBy: Nullable(Type.String()),
-    resolvedAt: Nullable(Type.Integer()),
-    note: Nullable(Type.String()),
-    lastValue: Nullable(Type.Number()),
-    message: Localized,
-    device: Nullable(
-      Type.Object(
-        {
-          name: Type.String(),
-          station: Type.Optional(Type.String()),
-          river: Type.Optional(Type.String()),
-          communeCode: Type.String(),
-          provinceCode: Type.String(),
-          lat: Type.Number(),
-          lon: Type.Number(),
-        },
-        open,
-      ),
-    ),
-    history: Type.Array(AlertHistoryEntrySchema),
-  },
-  open,
-);
 
 export const LatestValueSchema = Type.Object({
   value: Type.Union([Type.Number(), Type.Boolean(), Type.Null()]),

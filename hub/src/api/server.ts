@@ -14,6 +14,7 @@ import { formatAjvErrors } from '@ioc/shared';
 import { buildScope } from '../auth/scope.js';
 import type { Principal } from '../auth/principal.js';
 import { alertsRoutes } from './alerts.js';
+import { rulesRoutes } from './rules.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { installAuthHook } from './auth-hook.js';
@@ -104,6 +105,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(devicesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(readingsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(alertsRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(rulesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(streamRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(openapiRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);

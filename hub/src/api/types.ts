@@ -2,7 +2,9 @@
 import type { Logger } from '@ioc/shared';
 import type { FastifyInstance, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AlertEngine } from '../alerts/engine.js';
+import type { AlertActions } from '../alerts/lifecycle.js';
+import type { RuleSet } from '../alerts/rule-set.js';
+import type { AlertViews } from '../alerts/views.js';
 import type { AuditLog } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import type { Registry } from '../config/registry.js';
@@ -16,7 +18,10 @@ import type { StreamOptions } from './stream.js';
 export interface ApiDeps {
   store: Store;
   registry: Registry;
-  alerts: AlertEngine;
+  /** Alerts as people see them; what people do to them; the rules in force and their versions. */
+  alerts: AlertViews;
+  alertActions: AlertActions;
+  rules: RuleSet;
   metrics: HubMetrics;
   logger: Logger;
   version: string;

@@ -7,7 +7,9 @@ export type Role = (typeof ROLES)[number];
 
 export type Permission =
   | 'read' // devices, readings, alerts, gateways — within scope
-  | 'alerts.act' // acknowledge, resolve
+  | 'alerts.act' // acknowledge, assign, close, confirm a risk level
+  | 'alerts.shelve' // shelve a target for maintenance
+  | 'rules.manage'
   | 'gateways.enrol' // enrolment tokens
   | 'gateways.revoke'
   | 'gateways.seqs' // accounting detail, quarantine
@@ -16,12 +18,12 @@ export type Permission =
   | 'audit.read'
   | 'metrics.read';
 
-const ALL: readonly Permission[] = ['read', 'alerts.act', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read'];
+const ALL: readonly Permission[] = ['read', 'alerts.act', 'alerts.shelve', 'rules.manage', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read'];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(ALL),
-  operator: new Set<Permission>(['read', 'alerts.act', 'gateways.seqs', 'metrics.read']),
-  technician: new Set<Permission>(['read', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs']),
+  operator: new Set<Permission>(['read', 'alerts.act', 'alerts.shelve', 'gateways.seqs', 'metrics.read']),
+  technician: new Set<Permission>(['read', 'alerts.shelve', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs']),
   commune: new Set<Permission>(['read']),
   viewer: new Set<Permission>(['read']),
 };

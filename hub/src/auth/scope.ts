@@ -55,6 +55,6 @@ export function buildScope(registry: Registry, areas: readonly string[]): Scope 
     // Gateways enrolled after this scope was built (registry.addGateway) are seen by their commune.
     hasGateway: (id) => all ? registry.gateways.has(id) : gateways.has(id) || gatewayInArea(registry.gateways.get(id)?.communeCode),
     hasArea: (code) => all || codes.has(code) || codes.has(provinceOf.get(code) ?? ''),
-    devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices },
+    devices: all ? FULL_SCOPE_DEVICES : { all: false, ids: devices, gateways },
   };
 }

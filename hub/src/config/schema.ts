@@ -61,6 +61,17 @@ export const GatewayEntry = Type.Object(
 );
 export type GatewayEntry = Static<typeof GatewayEntry>;
 
+/** A commune's name, for alert messages and CAP areaDesc. */
+export const CommuneEntry = Type.Object(
+  {
+    code: Type.String({ pattern: COMMUNE_CODE_PATTERN }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    provinceCode: Type.Optional(Type.String({ pattern: PROVINCE_CODE_PATTERN })),
+  },
+  { additionalProperties: false },
+);
+export type CommuneEntry = Static<typeof CommuneEntry>;
+
 export const DeviceEntry = Type.Object(
   {
     id: Type.String({ pattern: DEVICE_ID_PATTERN }),
@@ -77,10 +88,34 @@ export const DeviceEntry = Type.Object(
     station: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     river: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     alarmLevels: Type.Optional(AlarmLevels),
+    /**
+     * The station's zone (khu vực 1–4) in QĐ 18/2021/QĐ-TTg, for the candidate disaster-risk level
+     * of its flood alerts.
+     */
+    zone: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+    /** The highest flood level on record at the station (metres, station datum): the top flood tier. */
+    historicPeakM: Type.Optional(Type.Number()),
+    /** Devices with the same site (a building, a pumping station) can be judged together (e.g. fire). */
+    site: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
+    /** How often the device reports (seconds): silence is judged against it (default: the rule's). */
+    intervalS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400 })),
   },
   { additionalProperties: false },
 );
 export type DeviceEntry = Static<typeof DeviceEntry>;
+
+/**
+ * A rule as written in hub.yaml or sent to /api/v1/rules: the common keys here; the kind's own
+ * keys are checked by the kind (hub/src/alerts/kinds) when the rule is compiled.
+ */
+export const RuleSpecSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }),
+    kind: Type.String({ minLength: 1, maxLength: 64 }),
+  },
+  { additionalProperties: true },
+);
+export type RuleSpecInput = Static<typeof RuleSpecSchema> & Record<string, unknown>;
 
 const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -167,6 +202,7 @@ export const HubConfigSchema = Type.Object(
       {
         gateways: Type.Array(GatewayEntry, { default: [] }),
         devices: Type.Array(DeviceEntry, { default: [] }),
+        communes: Type.Array(CommuneEntry, { default: [] }),
       },
       { additionalProperties: false },
     ),
@@ -230,8 +266,19 @@ export const HubConfigSchema = Type.Object(
     ),
     alerts: Type.Object(
       {
-        /** A level is left only when the water falls this far (metres) below its threshold. */
-        hysteresisM: Type.Number({ minimum: 0, maximum: 10, default: 0 }),
+        /**
+         * The rules (see the README, "Alert rules"). Absent: the built-in set (flood levels at every
+         * station with alarm levels, rain accumulation, fire, silent devices, offline gateways,
+         * suspect sensors, gateway problems). Rules changed through /api/v1/rules are kept in
+         * hub.db, versioned; a rule named here is set back to this text at each start.
+         */
+        rules: Type.Optional(Type.Array(RuleSpecSchema, { maxItems: 5000 })),
+        /** A reading judged this long after its measurement (a gateway's backlog) is late: see "event time". */
+        lateAfterS: Type.Number({ minimum: 1, maximum: 86_400, default: 120 }),
+        /** How often the clock is applied to rules (silence, staleness, waiting late episodes). */
+        tickS: Type.Number({ minimum: 0.05, maximum: 60, default: 1 }),
+        /** A condition that comes back within this many minutes of clearing reopens its alert (flapping). */
+        flapWindowMinutes: Type.Number({ minimum: 0, maximum: 1440, default: 30 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -282,9 +329,9 @@ export type HubConfig = {
   http?: { host?: string; port?: number; allowedHosts?: string[]; tls?: false | HttpTlsFiles };
   enrolment?: Partial<Static<typeof HubConfigSchema>['enrolment']>;
   auth?: Partial<Static<typeof HubConfigSchema>['auth']>;
-  registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[] };
+  registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[]; communes?: CommuneEntry[] };
   ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number; groupCommit?: Partial<Static<typeof HubConfigSchema>['ingest']['groupCommit']> };
-  alerts?: { hysteresisM?: number };
+  alerts?: Partial<Omit<Static<typeof HubConfigSchema>['alerts'], 'rules'>> & { rules?: RuleSpecInput[] };
   stream?: Partial<Static<typeof HubConfigSchema>['stream']>;
   log?: { level?: Static<typeof LogLevel> };
 };

@@ -3,6 +3,7 @@
  * part's SQL is a file in ./schema; a new part adds its file and one line here. A released step
  * never changes.
  */
+import { ALERTS_SCHEMA } from './schema/alerts.js';
 import { AUDIT_SCHEMA } from './schema/audit.js';
 import { ENROL_SCHEMA } from './schema/enrol.js';
 import { PEOPLE_SCHEMA } from './schema/people.js';
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'people', sql: PEOPLE_SCHEMA },
   { area: 'audit', sql: AUDIT_SCHEMA },
   { area: 'enrolment', sql: ENROL_SCHEMA },
+  { area: 'alerts', sql: ALERTS_SCHEMA },
 ];

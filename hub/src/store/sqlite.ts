@@ -20,7 +20,9 @@ import type {
   AlertEventRecord,
   AlertFilter,
   AlertRecord,
+  AlertShelf,
   AlertStore,
+  StoredRuleVersion,
   Bucket,
   DeviceEventRow,
   DropResult,
@@ -536,49 +538,60 @@ export class SqliteStore implements Store {
 }
 
 const ALERT_COLUMNS: Record<keyof Omit<AlertRecord, 'id'>, string> = {
+  rule: 'rule',
+  kind: 'kind',
+  category: 'category',
+  target: 'target',
   dev: 'dev',
   metric: 'metric',
-  rule: 'rule',
+  gw: 'gw',
+  communeCode: 'commune_code',
+  provinceCode: 'province_code',
   level: 'level',
   maxLevel: 'max_level',
   state: 'state',
   active: 'active',
+  stale: 'stale',
+  late: 'late',
+  missed: 'missed',
+  flaps: 'flaps',
+  exercise: 'exercise',
   openedAt: 'opened_at',
   updatedAt: 'updated_at',
   clearedAt: 'cleared_at',
   acknowledgedBy: 'acknowledged_by',
   acknowledgedAt: 'acknowledged_at',
-  resolvedBy: 'resolved_by',
-  resolvedAt: 'resolved_at',
+  closedBy: 'closed_by',
+  closedAt: 'closed_at',
+  assignee: 'assignee',
+  shelvedUntil: 'shelved_until',
+  shelvedBy: 'shelved_by',
   note: 'note',
   lastValue: 'last_value',
+  riskLevel: 'risk_level',
+  riskConfirmedBy: 'risk_confirmed_by',
+  riskConfirmedAt: 'risk_confirmed_at',
 };
+const ALERT_FLAGS = new Set(['active', 'stale', 'late', 'missed', 'exercise']);
 
 function alertFromRow(r: Row): AlertRecord {
-  return {
-    id: r.id as number,
-    dev: r.dev as string,
-    metric: r.metric as string,
-    rule: r.rule as string,
-    level: r.level as number,
-    maxLevel: r.max_level as number,
-    state: r.state as AlertRecord['state'],
-    active: r.active === 1,
-    openedAt: r.opened_at as number,
-    updatedAt: r.updated_at as number,
-    clearedAt: (r.cleared_at as number | null) ?? null,
-    acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
-    acknowledgedAt: (r.acknowledged_at as number | null) ?? null,
-    resolvedBy: (r.resolved_by as string | null) ?? null,
-    resolvedAt: (r.resolved_at as number | null) ?? null,
-    note: (r.note as string | null) ?? null,
-    lastValue: (r.last_value as number | null) ?? null,
-  };
+  const out: Record<string, unknown> = { id: r.id };
+  for (const [k, col] of Object.entries(ALERT_COLUMNS)) {
+    const v = r[col];
+    out[k] = ALERT_FLAGS.has(k) ? v === 1 : (v ?? null);
+  }
+  return out as unknown as AlertRecord;
 }
 
 function alertToDb(key: string, v: unknown): unknown {
-  if (key === 'active') return v ? 1 : 0;
+  if (ALERT_FLAGS.has(key)) return v ? 1 : 0;
   return v;
+}
+
+/** Alerts in a scope: of its devices, or (a gateway's own alerts) of its gateways. */
+const ALERT_IN_SCOPE = '(@scope IS NULL OR dev IN (SELECT value FROM json_each(@scope)) OR (dev IS NULL AND gw IN (SELECT value FROM json_each(@gws))))';
+function scopeGateways(scope: DeviceScope): string | null {
+  return scope.all ? null : JSON.stringify([...(scope.gateways ?? [])]);
 }
 
 class SqliteAlertStore implements AlertStore {
@@ -595,14 +608,27 @@ class SqliteAlertStore implements AlertStore {
       addEvent: db.prepare(
         'INSERT INTO alert_events (alert_id, ts, kind, level, value, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      get: db.prepare(`SELECT * FROM alerts WHERE id = @id AND ${IN_SCOPE}`),
-      active: db.prepare('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
+      get: db.prepare(`SELECT * FROM alerts WHERE id = @id AND ${ALERT_IN_SCOPE}`),
+      active: db.prepare('SELECT * FROM alerts WHERE active = 1 OR late = 1 ORDER BY id'),
+      latestOf: db.prepare('SELECT * FROM alerts WHERE rule = ? AND target = ? ORDER BY id DESC LIMIT 1'),
       cursors: db.prepare('SELECT rule, dev, metric, last_ts FROM alert_cursors'),
       setCursor: db.prepare(
         `INSERT INTO alert_cursors (rule, dev, metric, last_ts) VALUES (?, ?, ?, ?)
          ON CONFLICT (rule, dev, metric) DO UPDATE SET last_ts = excluded.last_ts`,
       ),
-      unresolved: db.prepare(`SELECT level, count(*) AS count FROM alerts WHERE state != 'resolved' GROUP BY level ORDER BY level`),
+      shelves: db.prepare('SELECT * FROM alert_shelves'),
+      setShelf: db.prepare(
+        `INSERT INTO alert_shelves (rule, target, until, by, note) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (rule, target) DO UPDATE SET until = excluded.until, by = excluded.by, note = excluded.note`,
+      ),
+      deleteShelf: db.prepare('DELETE FROM alert_shelves WHERE rule = ? AND target = ?'),
+      ruleVersionsAll: db.prepare('SELECT * FROM alert_rules ORDER BY id, version'),
+      ruleVersionsOf: db.prepare('SELECT * FROM alert_rules WHERE id = ? ORDER BY version'),
+      nextVersion: db.prepare('SELECT coalesce(max(version), 0) + 1 FROM alert_rules WHERE id = ?').pluck(),
+      addRuleVersion: db.prepare(
+        'INSERT INTO alert_rules (id, version, spec, source, deleted, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      unresolved: db.prepare(`SELECT level, count(*) AS count FROM alerts WHERE state != 'closed' GROUP BY level ORDER BY level`),
     };
   }
 
@@ -617,7 +643,7 @@ class SqliteAlertStore implements AlertStore {
     return Number(this.st.insert.run(...values).lastInsertRowid);
   }
 
-  update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'dev' | 'metric' | 'rule'>>): void {
+  update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'rule' | 'kind' | 'target'>>): void {
     const keys = Object.keys(patch) as Array<keyof typeof ALERT_COLUMNS>;
     if (!keys.length) return;
     const sql = `UPDATE alerts SET ${keys.map((k) => `${ALERT_COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`;
@@ -632,39 +658,38 @@ class SqliteAlertStore implements AlertStore {
   }
 
   get(id: number, scope: DeviceScope): AlertRecord | undefined {
-    const r = this.st.get.get({ id, scope: scopeIds(scope) }) as Row | undefined;
+    const r = this.st.get.get({ id, scope: scopeIds(scope), gws: scopeGateways(scope) }) as Row | undefined;
     return r ? alertFromRow(r) : undefined;
   }
 
   list(filter: AlertFilter): AlertRecord[] {
     const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      params.push(filter.state);
-    }
-    if (filter.active !== undefined) {
-      where.push('active = ?');
-      params.push(filter.active ? 1 : 0);
-    }
-    if (filter.dev !== undefined) {
-      where.push('dev = ?');
-      params.push(filter.dev);
-    }
+    const params: Record<string, unknown> = { limit: filter.limit ?? 100 };
+    const eq = (col: string, key: string, v: unknown) => {
+      where.push(`${col} = @${key}`);
+      params[key] = v;
+    };
+    if (filter.state !== undefined) eq('state', 'state', filter.state);
+    if (filter.unclosed) where.push("state != 'closed'");
+    if (filter.active !== undefined) eq('active', 'active', filter.active ? 1 : 0);
+    if (filter.dev !== undefined) eq('dev', 'dev', filter.dev);
+    if (filter.rule !== undefined) eq('rule', 'rule', filter.rule);
+    if (filter.category !== undefined) eq('category', 'category', filter.category);
     if (!filter.scope.all) {
-      where.push('dev IN (SELECT value FROM json_each(?))');
-      params.push(scopeIds(filter.scope));
+      where.push(ALERT_IN_SCOPE);
+      params.scope = scopeIds(filter.scope);
+      params.gws = scopeGateways(filter.scope);
     }
-    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(alertFromRow);
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as Row[]).map(alertFromRow);
   }
 
   events(alertIds: readonly number[]): Map<number, AlertEventRecord[]> {
     const out = new Map<number, AlertEventRecord[]>(alertIds.map((id) => [id, []]));
     if (!alertIds.length) return out;
     const rows = this.db
-      .prepare(`SELECT * FROM alert_events WHERE alert_id IN (${alertIds.map(() => '?').join(', ')}) ORDER BY id`)
-      .all(...alertIds) as Row[];
+      .prepare(`SELECT * FROM alert_events WHERE alert_id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+      .all(JSON.stringify(alertIds)) as Row[];
     for (const r of rows) {
       out.get(r.alert_id as number)?.push({
         alertId: r.alert_id as number,
@@ -683,6 +708,11 @@ class SqliteAlertStore implements AlertStore {
     return (this.st.active.all() as Row[]).map(alertFromRow);
   }
 
+  latestOf(rule: string, target: string): AlertRecord | undefined {
+    const r = this.st.latestOf.get(rule, target) as Row | undefined;
+    return r ? alertFromRow(r) : undefined;
+  }
+
   cursors(): AlertCursor[] {
     return (this.st.cursors.all() as Row[]).map((r) => ({
       rule: r.rule as string,
@@ -694,6 +724,35 @@ class SqliteAlertStore implements AlertStore {
 
   setCursor(c: AlertCursor): void {
     this.st.setCursor.run(c.rule, c.dev, c.metric, c.lastTs);
+  }
+
+  shelves(): AlertShelf[] {
+    return (this.st.shelves.all() as Row[]).map((r) => ({ rule: r.rule as string, target: r.target as string, until: r.until as number, by: r.by as string, note: (r.note as string | null) ?? null }));
+  }
+
+  setShelf(s: AlertShelf | { rule: string; target: string; until: null }): void {
+    if (s.until === null) this.st.deleteShelf.run(s.rule, s.target);
+    else this.st.setShelf.run(s.rule, s.target, s.until, s.by, s.note);
+  }
+
+  ruleVersions(id?: string): StoredRuleVersion[] {
+    const rows = (id === undefined ? this.st.ruleVersionsAll.all() : this.st.ruleVersionsOf.all(id)) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      version: r.version as number,
+      spec: JSON.parse(r.spec as string) as Record<string, unknown>,
+      source: r.source as StoredRuleVersion['source'],
+      deleted: r.deleted === 1,
+      createdAt: r.created_at as number,
+      createdBy: r.created_by as string,
+      note: (r.note as string | null) ?? null,
+    }));
+  }
+
+  addRuleVersion(v: Omit<StoredRuleVersion, 'version'>): StoredRuleVersion {
+    const version = this.st.nextVersion.get(v.id) as number;
+    this.st.addRuleVersion.run(v.id, version, JSON.stringify(v.spec), v.source, v.deleted ? 1 : 0, v.createdAt, v.createdBy, v.note);
+    return { ...v, version };
   }
 
   unresolvedByLevel(): Array<{ level: number; count: number }> {

@@ -11,7 +11,9 @@ import type { Range } from './ranges.js';
  * Which devices a query may return: every query that reads device data takes one, so a caller's
  * area scope (../auth/scope.ts) is applied in the query itself, not only by the route.
  */
-export type DeviceScope = { readonly all: true } | { readonly all: false; readonly ids: ReadonlySet<string> };
+export type DeviceScope =
+  | { readonly all: true }
+  | { readonly all: false; readonly ids: ReadonlySet<string>; /** Gateways in the scope (their own alerts). */ readonly gateways?: ReadonlySet<string> };
 
 /** The scope of the hub's own work (alert engine, ingest, CLI). */
 export const SYSTEM_SCOPE: DeviceScope = { all: true };
@@ -172,31 +174,71 @@ export interface DeviceEventRow {
 // ---------------------------------------------------------------------------------------------
 // Alerts
 
-export type AlertState = 'open' | 'acknowledged' | 'resolved';
-export type AlertEventKind = 'raised' | 'escalated' | 'deescalated' | 'cleared' | 'acknowledged' | 'resolved';
+export type AlertState = 'open' | 'acknowledged' | 'cleared' | 'closed';
+export type AlertEventKind =
+  | 'raised'
+  | 'escalated'
+  | 'deescalated'
+  | 'cleared'
+  | 'reopened'
+  | 'acknowledged'
+  | 'assigned'
+  | 'shelved'
+  | 'unshelved'
+  | 'closed'
+  | 'stale'
+  | 'fresh'
+  | 'announced'
+  | 'missed'
+  | 'risk-confirmed';
 
 export interface AlertRecord {
   id: number;
-  dev: string;
-  metric: string;
+  /** The configured rule's id, and its kind. */
   rule: string;
+  kind: string;
+  category: string;
+  /** The rule's target key (a device id, "site:…", "gw:…"). */
+  target: string;
+  /** The device the alert belongs to (its scope); null for a gateway's alert. */
+  dev: string | null;
+  metric: string | null;
+  gw: string | null;
+  communeCode: string;
+  provinceCode: string;
   /** Current level (0 after the condition cleared). */
   level: number;
   maxLevel: number;
   state: AlertState;
   /** The condition is present now. */
   active: boolean;
-  /** Measurement time of the reading that raised the episode. */
+  /** No readings for a while: the level shown is the last known, not the present. */
+  stale: boolean;
+  /** Raised from a gateway's backlog and not announced yet (see engine: event time). */
+  late: boolean;
+  /** Began and ended while the gateway was offline: a report, never rung. */
+  missed: boolean;
+  /** Times the condition came back soon after clearing (the same alert was reopened). */
+  flaps: number;
+  exercise: boolean;
+  /** Measurement time at which the condition began. */
   openedAt: number;
   updatedAt: number;
   clearedAt: number | null;
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
-  resolvedBy: string | null;
-  resolvedAt: number | null;
+  closedBy: string | null;
+  closedAt: number | null;
+  assignee: string | null;
+  shelvedUntil: number | null;
+  shelvedBy: string | null;
   note: string | null;
   /** Value of the last reading that changed the episode. */
   lastValue: number | null;
+  /** Disaster-risk level an operator confirmed (flood alerts); the candidate is in the view. */
+  riskLevel: number | null;
+  riskConfirmedBy: string | null;
+  riskConfirmedAt: number | null;
 }
 
 export interface AlertEventRecord {
@@ -212,8 +254,12 @@ export interface AlertEventRecord {
 export interface AlertFilter {
   scope: DeviceScope;
   state?: AlertState;
+  /** Any state but closed. */
+  unclosed?: boolean;
   active?: boolean;
   dev?: string;
+  rule?: string;
+  category?: string;
   limit?: number;
 }
 
@@ -225,7 +271,26 @@ export interface AlertCursor {
   lastTs: number;
 }
 
-/** Durable alert state; the engine (../alerts/engine.ts) is the only writer. */
+export interface AlertShelf {
+  rule: string;
+  target: string;
+  until: number;
+  by: string;
+  note: string | null;
+}
+
+export interface StoredRuleVersion {
+  id: string;
+  version: number;
+  spec: Record<string, unknown>;
+  source: 'default' | 'config' | 'api';
+  deleted: boolean;
+  createdAt: number;
+  createdBy: string;
+  note: string | null;
+}
+
+/** Durable alert state; the engine and the lifecycle actions (../alerts) are its only writers. */
 export interface AlertStore {
   /**
    * Runs `fn` in one transaction. Called inside an open transaction (e.g. a telemetry group
@@ -234,19 +299,25 @@ export interface AlertStore {
    */
   transaction<T>(fn: () => T): T;
   insert(a: Omit<AlertRecord, 'id'>): number;
-  update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'dev' | 'metric' | 'rule'>>): void;
+  update(id: number, patch: Partial<Omit<AlertRecord, 'id' | 'rule' | 'kind' | 'target'>>): void;
   addEvent(e: AlertEventRecord): void;
-  /** undefined also when the alert's device is outside the scope. */
+  /** undefined also when the alert's device (or gateway) is outside the scope. */
   get(id: number, scope: DeviceScope): AlertRecord | undefined;
   /** Newest first. */
   list(filter: AlertFilter): AlertRecord[];
   /** Events of these alerts, oldest first. */
   events(alertIds: readonly number[]): Map<number, AlertEventRecord[]>;
-  /** Alerts whose condition is present (to restore the engine). */
+  /** Alerts whose condition is present, or late ones (to restore the engine). */
   active(): AlertRecord[];
+  /** The newest alert of a (rule, target), whatever its state. */
+  latestOf(rule: string, target: string): AlertRecord | undefined;
   cursors(): AlertCursor[];
   setCursor(c: AlertCursor): void;
-  /** Alerts not yet resolved, counted by their current level. */
+  shelves(): AlertShelf[];
+  setShelf(s: AlertShelf | { rule: string; target: string; until: null }): void;
+  ruleVersions(id?: string): StoredRuleVersion[];
+  addRuleVersion(v: Omit<StoredRuleVersion, 'version'>): StoredRuleVersion;
+  /** Alerts not yet closed, counted by their current level. */
   unresolvedByLevel(): Array<{ level: number; count: number }>;
 }
 

@@ -23,6 +23,8 @@ export function handleStatus(ctx: IngestContext, gw: string, payload: Buffer): v
   }
   // Outbox writes failing, an outbox over its cap: data lost or in danger at the gateway.
   reportGatewayProblems(ctx, gw, prev?.status ?? null, state.status);
+  // Technical rules (gateway offline, gateway problems) judge the new status.
+  ctx.alerts.observeGateway({ gw, online: state.online, status: state.status, at: ctx.now() });
   // Idempotent: the ack is cumulative, so repeating it on every online status is harmless. A
   // gateway acknowledged beyond what hub.db holds (restored from a backup) gets the gap accounted first.
   if (status.online) {
