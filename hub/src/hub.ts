@@ -12,6 +12,7 @@ import { RuleSet } from './alerts/rule-set.js';
 import { AlertViews } from './alerts/views.js';
 import { apiTls } from './api/https.js';
 import { startApi, type RunningApi } from './api/server.js';
+import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './api/stream.js';
 import { SqliteAuditLog } from './audit/sqlite.js';
 import type { AuditLog } from './audit/types.js';
 import { SqlitePeopleStore } from './auth/people-store.js';
@@ -73,7 +74,7 @@ export interface StartHubOptions {
 }
 
 /**
- * Shutdown order. The HTTP API first (its requests flush telemetry and read the store). Then the
+ * Shutdown order. The HTTP API first (its requests and stream clients read the store). Then the
  * broker: its listener and every client connection close, so nothing more is read, PUBACKed or
  * delivered. Only then the ingest: the telemetry group still queued is committed (its acks would
  * have no one to go to; each gateway learns upTo when it reconnects) and later deliveries are
@@ -101,6 +102,10 @@ function recordStart(audit: AuditLog, cfg: ResolvedHubConfig, keySource: string)
     ...(changed ? { before: { configSha256: prevSha } } : {}),
     after: { configSha256, keySource, ...(changed || prev === undefined ? { config: cfg } : {}) },
   });
+}
+
+function streamOptions(s: ResolvedHubConfig['stream']): StreamOptions {
+  return { heartbeatMs: s.heartbeatS * 1000, maxClients: s.maxClients, maxLagMs: s.maxLagS * 1000, highWaterBytes: s.highWaterKB * 1024, closeGraceMs: DEFAULT_STREAM_OPTIONS.closeGraceMs };
 }
 
 function urlHost(host: string): string {
@@ -183,7 +188,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     });
     storage.start();
     stops.storage = () => storage.stop();
-    const live = new LiveFeed(logger);
+    const live = new LiveFeed(logger, { history: { maxItems: cfg.stream.resumeMaxItems, maxAgeMs: cfg.stream.resumeMaxAgeS * 1000 } });
     const alertViews = new AlertViews(store.alerts, registry);
     const rules = new RuleSet({ alerts: store.alerts, registry, audit, configured: cfg.alerts.rules });
     for (const bad of rules.invalid) logger.error(bad, 'a stored alert rule does not fit the registry and is not in force: fix it with PUT /api/v1/rules/{id}');
@@ -265,6 +270,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       storage,
+      groupBounds: cfg.ingest.groupCommit,
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();
@@ -290,9 +296,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const https = apiTls(cfg.http, tls);
     const api: RunningApi = await startApi(
       { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
-        beforeRequest: () => ingest.flushTelemetry(), audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
+        audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, notify, ...(https ? { https } : {}),
-        cap: capSettings(cfg.cap) },
+        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream) },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();

@@ -49,6 +49,10 @@ export interface HubMetrics {
   storeWriteFailures: Counter<'kind'>;
   /** Technical problems raised from gateways' status (outbox writes failing, outbox over its cap). */
   gatewayProblems: Counter<'gw' | 'problem'>;
+  /** WebSocket stream clients connected now (api/stream.ts). */
+  streamClients: Gauge;
+  /** Stream clients the hub closed: slow (fell behind the live feed), heartbeat (no pong), credentials (logged out, revoked, areas changed). */
+  streamClosed: Counter<'reason'>;
   /** Wires the gauges that are read from the hub's state at scrape time. */
   bindState(sources: StateSources): void;
 }
@@ -103,6 +107,13 @@ export function createHubMetrics(): HubMetrics {
       name: 'ioc_hub_gateway_problems_total',
       help: 'Technical problems raised from gateway status: outbox_write_failed (polls lost at the gateway), outbox_over_cap (alerting rows above the cap)',
       labelNames: ['gw', 'problem'],
+      registers,
+    }),
+    streamClients: new Gauge({ name: 'ioc_hub_stream_clients', help: 'WebSocket clients of /api/v1/stream connected now', registers }),
+    streamClosed: new Counter({
+      name: 'ioc_hub_stream_closed_total',
+      help: 'WebSocket stream clients closed by the hub: slow (fell behind the live feed), heartbeat (no pong), credentials (logged out, revoked or areas changed)',
+      labelNames: ['reason'],
       registers,
     }),
     bindState(s) {

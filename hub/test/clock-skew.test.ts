@@ -22,7 +22,7 @@ test('admission: ts beyond maxClockSkewMs ahead or maxReadingAgeDays behind the 
   const cfg = resolveHubConfig(testConfig(dir), dir);
   const now = 1_750_000_000_000;
   const admit = createAdmission(buildRegistry(cfg.registry), clockWindow(cfg.ingest, () => now));
-  assert.deepEqual(cfg.ingest, { maxClockSkewMs: 10 * MIN, maxReadingAgeDays: 30 }, 'the defaults this test is written against');
+  assert.deepEqual([cfg.ingest.maxClockSkewMs, cfg.ingest.maxReadingAgeDays], [10 * MIN, 30], 'the defaults this test is written against');
   assert.equal(admit(GW, wl(1.2, now + 10 * MIN)), null, 'at the limit: accepted');
   assert.equal(admit(GW, wl(1.2, now + 10 * MIN + 1)), 'clock_skew');
   assert.equal(admit(GW, wl(1.2, now + 365 * DAY)), 'clock_skew');

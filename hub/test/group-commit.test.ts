@@ -6,6 +6,7 @@ import type { Bus } from '../src/broker/bus.js';
 import { buildRegistry } from '../src/config/registry.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { createIngestContext, dispatch } from '../src/ingest/index.js';
+import type { GroupBounds } from '../src/ingest/group-bounds.js';
 import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
@@ -15,7 +16,8 @@ import type { Reading } from '@ioc/shared';
 
 const T0 = 1_700_000_000_000;
 
-function setup(t: { after(fn: () => void): void }) {
+/** Without a time bound unless one is given: the tests below count groups, whatever the machine's speed. */
+function setup(t: { after(fn: () => void): void }, groupBounds: Partial<GroupBounds> = { maxWaitMs: 60_000 }) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const cfg = resolveHubConfig(testConfig(dir), dir);
@@ -36,6 +38,7 @@ function setup(t: { after(fn: () => void): void }) {
   };
   const ctx = createIngestContext({
     bus, store, registry: buildRegistry(cfg.registry), alerts, live, metrics: createHubMetrics(), logger: silentLogger(), maxPayloadBytes: 256 * 1024,
+    groupBounds,
   });
   const send = (first: number, n: number, lastSeq?: number) =>
     dispatch(ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(JSON.stringify({
@@ -72,6 +75,33 @@ test('group commit: batches of one turn are written in one transaction; rules ru
   send(9, 1);
   await new Promise((r) => setImmediate(r));
   assert.equal(store.upTo(GW), 8);
+});
+
+test('group commit is bounded: a group that reaches maxReadings or maxBatches is written at once, the rest at the end of the turn', async (t) => {
+  const byReadings = setup(t, { maxReadings: 5, maxWaitMs: 60_000 });
+  byReadings.send(1, 3);
+  assert.deepEqual(byReadings.groups, [], 'below the bound: waits for the end of the turn');
+  byReadings.send(4, 3);
+  assert.deepEqual(byReadings.groups, [2], '6 readings ≥ 5: written at once, its ack sent');
+  assert.deepEqual(byReadings.acks.map(([, a]) => a), [{ upTo: 6 }]);
+  byReadings.send(7, 1);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(byReadings.groups, [2, 1]);
+
+  const byBatches = setup(t, { maxBatches: 2, maxWaitMs: 60_000 });
+  for (let i = 0; i < 5; i++) byBatches.send(1 + i, 1);
+  assert.deepEqual(byBatches.groups, [2, 2]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(byBatches.groups, [2, 2, 1]);
+  assert.equal(byBatches.store.upTo(GW), 5);
+});
+
+test('group commit is bounded in time: with maxWaitMs 0 no batch waits for another', (t) => {
+  const { groups, acks, send } = setup(t, { maxWaitMs: 0 });
+  send(1, 2);
+  send(3, 2);
+  assert.deepEqual(groups, [1, 1]);
+  assert.deepEqual(acks.map(([, a]) => a), [{ upTo: 2 }, { upTo: 4 }]);
 });
 
 test('group commit: a batch whose write fails is refused alone; the rest of its group is stored and acknowledged', async (t) => {

@@ -3,6 +3,7 @@
  * GET /api/v1/audit/verify                                             walks the chain
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Errors } from './auth.js';
 import type { ApiPluginOptions } from './types.js';
 
 const Entry = Type.Object({
@@ -37,7 +38,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (a
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ entries: Type.Array(Entry) }) },
+        response: { 200: Type.Object({ entries: Type.Array(Entry) }), ...Errors },
       },
     },
     async (req) => {
@@ -68,6 +69,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (a
             firstBad: Type.Optional(Type.Object({ seq: Type.Integer(), problem: Type.String() })),
             message: Type.Optional(Type.String()),
           }),
+          ...Errors,
         },
       },
     },

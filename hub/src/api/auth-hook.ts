@@ -47,7 +47,7 @@ export function installAuthHook(app: ApiInstance, opts: AuthHookOptions): void {
     const access: Access | undefined = req.routeOptions.config.access;
     // 404s of unknown routes and the like: no principal needed.
     if (access === undefined) return;
-    const principal = opts.openPrincipal ?? authenticate(req, opts.auth!);
+    const principal = opts.openPrincipal ?? authenticateRequest(req, opts.auth!);
     if (principal) req.principal = principal;
     if (access === 'public') return;
     if (!principal) return deny(reply, 401, 'unauthenticated', 'log in first (POST /api/v1/auth/login) or send an API key (Authorization: Bearer ioc_…)');
@@ -65,7 +65,8 @@ export function installAuthHook(app: ApiInstance, opts: AuthHookOptions): void {
   });
 }
 
-function authenticate(req: FastifyRequest, auth: AuthService): Principal | null {
+/** The principal of the request's credentials now (the stream re-checks a long-lived connection's). */
+export function authenticateRequest(req: FastifyRequest, auth: AuthService): Principal | null {
   const h = req.headers.authorization;
   if (h !== undefined) return h.startsWith('Bearer ') ? auth.apiKeyPrincipal(h.slice(7).trim()) : null;
   const cookie = req.cookies?.[SESSION_COOKIE];

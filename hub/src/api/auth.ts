@@ -16,6 +16,8 @@ import { SESSION_COOKIE } from './auth-hook.js';
 import type { ApiPluginOptions } from './types.js';
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
+/** The error answers every route may give (the auth hook's 401/403, validation's 400, 404, 500). */
+export const Errors = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
 export const UserViewSchema = Type.Object({
   id: Type.Integer(),
@@ -97,7 +99,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (ap
     },
   );
 
-  app.post('/auth/logout', { config: { access: 'authenticated' } }, async (req, reply) => {
+  app.post('/auth/logout', { config: { access: 'authenticated' }, schema: { response: { 200: Type.Object({ ok: Type.Boolean() }), ...Errors } } }, async (req, reply) => {
     if (auth && req.principal) auth.logout(req.principal, req.ip);
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };

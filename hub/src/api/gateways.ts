@@ -11,6 +11,8 @@ import { GATEWAY_ID_PATTERN } from '@ioc/shared';
 import type { GatewayEntry } from '../config/schema.js';
 import { gatewayProblems } from '../health/gateway-problems.js';
 import { scopeOf } from './auth-hook.js';
+import { Errors } from './auth.js';
+import { GatewaySchema, QuarantineRowSchema } from './schemas.js';
 import type { ApiDeps, ApiPluginOptions } from './types.js';
 
 export function gatewayView(deps: ApiDeps, g: GatewayEntry, visibleDevices: number) {
@@ -30,7 +32,7 @@ export function gatewayView(deps: ApiDeps, g: GatewayEntry, visibleDevices: numb
     dropped: stats.dropped,
     quarantined: stats.quarantined,
     /** Accounted seq ranges beyond upTo show the gaps the hub is waiting for. */
-    accountedRanges: stats.ranges.slice(0, 50),
+    accountedRanges: stats.ranges.slice(0, 50).map(([first, last]): [number, number] => [first, last]),
     outbox: status?.outbox ?? null,
     /** Outbox writes failing or the outbox over its cap at the gateway (health/gateway-problems.ts); [] when none. */
     gatewayProblems: gatewayProblems(status),
@@ -49,12 +51,12 @@ export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async
   const view = (g: GatewayEntry, scope: ReturnType<typeof scopeOf>) =>
     gatewayView(deps, g, deps.registry.devicesOf(g.id).filter((d) => scope.hasDevice(d.id)).length);
 
-  app.get('/gateways', { config: { access: 'read' } }, async (req) => {
+  app.get('/gateways', { config: { access: 'read' }, schema: { response: { 200: Type.Object({ gateways: Type.Array(GatewaySchema) }), ...Errors } } }, async (req) => {
     const scope = scopeOf(req);
     return { gateways: [...deps.registry.gateways.values()].filter((g) => scope.hasGateway(g.id)).map((g) => view(g, scope)) };
   });
 
-  app.get('/gateways/:id', { config: { access: 'read' }, schema: { params: IdParams } }, async (req, reply) => {
+  app.get('/gateways/:id', { config: { access: 'read' }, schema: { params: IdParams, response: { 200: Type.Object({ gateway: GatewaySchema }), ...Errors } } }, async (req, reply) => {
     const scope = scopeOf(req);
     const g = deps.registry.gateways.get(req.params.id);
     if (!g || !scope.hasGateway(g.id)) return reply.code(404).send(notFound(req.params.id));
@@ -74,6 +76,7 @@ export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async
           },
           { additionalProperties: false },
         ),
+        response: { 200: Type.Object({ gw: Type.String(), seqs: Type.Array(Type.Integer()) }), ...Errors },
       },
     },
     async (req, reply) => {
@@ -90,6 +93,7 @@ export const gatewaysRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async
       schema: {
         params: IdParams,
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ gw: Type.String(), quarantine: Type.Array(QuarantineRowSchema) }), ...Errors },
       },
     },
     async (req, reply) => {

@@ -12,6 +12,8 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { metricDef } from '@ioc/shared';
 import { DEVICE_ID_PATTERN } from '../config/schema.js';
 import { scopeOf } from './auth-hook.js';
+import { Errors } from './auth.js';
+import { BucketSchema, ReadingRowSchema } from './schemas.js';
 import type { ApiPluginOptions } from './types.js';
 
 export const MAX_READINGS_LIMIT = 100_000;
@@ -29,8 +31,20 @@ const ReadingsQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** Raw rows (without `step`) or buckets (with it). */
+const ReadingsBody = Type.Object({
+  dev: Type.String(),
+  metric: Type.String(),
+  unit: Type.String(),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  step: Type.Optional(Type.Integer()),
+  readings: Type.Optional(Type.Array(ReadingRowSchema)),
+  buckets: Type.Optional(Type.Array(BucketSchema)),
+});
+
 export const readingsRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (app, { deps }) => {
-  app.get('/readings', { config: { access: 'read' }, schema: { querystring: ReadingsQuery } }, async (req, reply) => {
+  app.get('/readings', { config: { access: 'read' }, schema: { querystring: ReadingsQuery, response: { 200: ReadingsBody, ...Errors } } }, async (req, reply) => {
     const q = req.query;
     const scope = scopeOf(req);
     const def = metricDef(q.metric);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { formatAjvErrors } from '@ioc/shared';
 import { buildScope } from '../auth/scope.js';
@@ -24,7 +25,9 @@ import { gatewaysRoutes } from './gateways.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { notificationsRoutes } from './notifications.js';
+import { openapiRoutes, registerOpenApi } from './openapi.js';
 import { readingsRoutes } from './readings.js';
+import { streamRoutes } from './stream.js';
 import { usersRoutes } from './users.js';
 import type { ApiDeps, ApiInstance } from './types.js';
 
@@ -65,15 +68,6 @@ export function buildApi(deps: ApiDeps): ApiInstance {
     }
   });
 
-  // Reads see every telemetry batch that has arrived (the hub flushes its group commit first).
-  const beforeRequest = deps.beforeRequest;
-  if (beforeRequest) {
-    app.addHook('onRequest', (_req, _reply, done) => {
-      beforeRequest();
-      done();
-    });
-  }
-
   void app.register(helmet, {
     // The API answers JSON; the consoles' own policy comes with them.
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"] } },
@@ -81,6 +75,11 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   });
   void app.register(cookie);
   void app.register(rateLimit, { global: false });
+  // Stream clients send nothing but control frames: their messages are kept tiny.
+  void app.register(websocket, { options: { maxPayload: 4096 } });
+
+  // Before the routes: it describes each route as it is added.
+  registerOpenApi(app, deps.version);
 
   const openPrincipal: Principal | null = deps.auth
     ? null
@@ -111,6 +110,8 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(rulesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(capRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(notificationsRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(streamRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(openapiRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
   return app;
 }

@@ -11,9 +11,11 @@ import type { CapSettings } from '../cap/types.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
+import type { LiveFeed } from '../live.js';
 import type { HubMetrics } from '../metrics.js';
 import type { NotifyService } from '../notify/service.js';
 import type { Store } from '../store/types.js';
+import type { StreamOptions } from './stream.js';
 
 export interface ApiDeps {
   store: Store;
@@ -43,14 +45,15 @@ export interface ApiDeps {
   /** Serve HTTPS with this certificate chain (PEM: the server certificate, then its CA) and key. */
   https?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
+  /** The live feed behind /api/v1/stream (absent: no stream route). */
+  live?: LiveFeed;
+  stream?: Partial<StreamOptions>;
   /** Whether the hub can store (disk full, writes failing): /health reports it. */
   storage?: { state(): StorageState };
   /** CAP 1.2 output (hub.yaml `cap`; absent: the defaults of ../cap/settings.ts). */
   cap?: CapSettings;
   /** Alert notifications: queue, dead letters, replay (absent: those routes answer 404). */
   notify?: NotifyService;
-  /** Called before each request is handled: the hub writes telemetry waiting for its group commit. */
-  beforeRequest?: () => void;
 }
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
 import { AREA_PATTERN } from '../auth/scope.js';
 import { NotifyConfigSchema, type NotifyConfig, type NotifyConfigInput } from '../notify/config.js';
+import { DEFAULT_GROUP_BOUNDS } from '../ingest/group-bounds.js';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 /** Vietnamese administrative unit codes (GSO): province 2 digits, commune/ward 5 digits. */
@@ -249,6 +250,38 @@ export const HubConfigSchema = Type.Object(
          * 0 = no limit. Raise it before `ioc-hub import` of an export older than this.
          */
         maxReadingAgeDays: Type.Number({ minimum: 0, default: 30 }),
+        /**
+         * Bounds of the telemetry group commit (batches arriving together are written in one
+         * transaction): a group is written when it holds maxBatches batches or maxReadings
+         * readings, or its first batch has waited maxWaitMs, so an alerting reading never waits
+         * behind a whole burst. Reads of the API may lag ingest by at most one such group.
+         */
+        groupCommit: Type.Object(
+          {
+            maxBatches: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_GROUP_BOUNDS.maxBatches }),
+            maxReadings: Type.Integer({ minimum: 1, maximum: 100_000_000, default: DEFAULT_GROUP_BOUNDS.maxReadings }),
+            maxWaitMs: Type.Number({ minimum: 0, maximum: 60_000, default: DEFAULT_GROUP_BOUNDS.maxWaitMs }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The WebSocket stream (/api/v1/stream). */
+    stream: Type.Object(
+      {
+        /** Publications kept for clients that resume (`since=`): readings count one each, anything else one. */
+        resumeMaxItems: Type.Integer({ minimum: 1000, maximum: 10_000_000, default: 100_000 }),
+        /** ... and for at most this long. */
+        resumeMaxAgeS: Type.Integer({ minimum: 10, maximum: 86_400, default: 600 }),
+        /** Ping interval: a client that has not answered the previous ping is dropped. */
+        heartbeatS: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
+        /** Connections at once; more are refused (503). */
+        maxClients: Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
+        /** A client whose next message has waited this long (its socket not draining) is closed as slow. */
+        maxLagS: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
+        /** Sending to a client pauses while its socket holds this much unsent data. */
+        highWaterKB: Type.Integer({ minimum: 16, maximum: 65_536, default: 1024 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -340,10 +373,11 @@ export type HubConfig = {
   enrolment?: Partial<Static<typeof HubConfigSchema>['enrolment']>;
   auth?: Partial<Static<typeof HubConfigSchema>['auth']>;
   registry: { gateways?: GatewayEntry[]; devices?: DeviceEntry[]; communes?: CommuneEntry[] };
-  ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number };
+  ingest?: { maxClockSkewMs?: number; maxReadingAgeDays?: number; groupCommit?: Partial<Static<typeof HubConfigSchema>['ingest']['groupCommit']> };
   alerts?: Partial<Omit<Static<typeof HubConfigSchema>['alerts'], 'rules'>> & { rules?: RuleSpecInput[] };
   cap?: Partial<Static<typeof HubConfigSchema>['cap']>;
   notify?: NotifyConfigInput;
+  stream?: Partial<Static<typeof HubConfigSchema>['stream']>;
   log?: { level?: Static<typeof LogLevel> };
 };
 

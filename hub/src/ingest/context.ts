@@ -43,7 +43,10 @@ export interface IngestContext {
   reject(reason: RejectReason, gw: string | null, detail: string): void;
   /** Publishes `{upTo}` QoS 1 to ioc/v1/{gw}/ack. Call only after the state it reports is committed. */
   publishAck(gw: string, upTo: number): void;
-  /** Queues a validated telemetry batch for the group commit (written at the end of this event-loop turn). */
+  /**
+   * Queues a validated telemetry batch for the group commit: written at the end of this event-loop
+   * turn, or at once when the group reaches its bounds (./group-bounds.ts).
+   */
   enqueueTelemetry(p: PendingTelemetry): void;
   /** Writes (and acknowledges) the queued telemetry batches now. */
   flushTelemetry(): void;

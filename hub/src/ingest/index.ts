@@ -10,6 +10,7 @@ import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
 import { handleStatus } from './handlers/status.js';
 import { commitTelemetry, handleTelemetry, type PendingTelemetry } from './handlers/telemetry.js';
+import { DEFAULT_GROUP_BOUNDS, groupFull, type GroupBounds } from './group-bounds.js';
 import { SeqCeiling } from './seq-ceiling.js';
 
 export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;
@@ -24,14 +25,15 @@ export interface IngestOptions
   extends Pick<IngestContext, 'store' | 'registry' | 'alerts' | 'live' | 'metrics' | 'logger' | 'maxPayloadBytes' | 'storage'> {
   bus: Bus;
   now?: () => number;
+  /** When a telemetry group commit is written (./group-bounds.ts); default DEFAULT_GROUP_BOUNDS. */
+  groupBounds?: Partial<GroupBounds>;
 }
-
-/** Most batches written in one group commit; more flush at once (bounds the transaction and the ack delay). */
-const MAX_GROUP = 64;
 
 export function createIngestContext(opts: IngestOptions): IngestContext {
   const log = rateLimitedLog(opts.logger);
+  const bounds: GroupBounds = { ...DEFAULT_GROUP_BOUNDS, ...opts.groupBounds };
   let pending: PendingTelemetry[] = [];
+  let pendingReadings = 0;
   let scheduled = false;
   let closed = false;
   let acking = true;
@@ -60,7 +62,9 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
     enqueueTelemetry(p) {
       if (closed) return;
       pending.push(p);
-      if (pending.length >= MAX_GROUP) ctx.flushTelemetry();
+      pendingReadings += p.batch.readings.length;
+      // Written at once when the group is full, else at the end of this event-loop turn.
+      if (groupFull(bounds, pending.length, pendingReadings, pending[0]!.started, process.hrtime.bigint())) ctx.flushTelemetry();
       else if (!scheduled) {
         scheduled = true;
         setImmediate(() => {
@@ -73,6 +77,7 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
       if (!pending.length) return;
       const group = pending;
       pending = [];
+      pendingReadings = 0;
       try {
         commitTelemetry(ctx, group);
       } catch (err) {

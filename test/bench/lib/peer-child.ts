@@ -9,7 +9,7 @@
  *   TLS ≥ 1.2) with one in-process subscriber that takes each telemetry payload and lets it go.
  *
  * Messages (parent → child): {id, cmd: 'stats' | 'close'}. Replies carry the same id.
- * Unsolicited (child → parent): {event: 'ready', port}, {event: 'probe', seq, value, t} for each
+ * Unsolicited (child → parent): {event: 'ready', port, httpPort?}, {event: 'probe', seq, value, t} for each
  * stored reading of the probe device (t = wall-clock ms when the hub's commit was reported).
  */
 import { once } from 'node:events';
@@ -29,6 +29,10 @@ export interface PeerSpec {
   gateways?: string[];
   /** raw mode: the subscriber also JSON.parses each payload. */
   parse?: boolean;
+  /** hub mode: the telemetry group commit's bounds (hub.yaml ingest.groupCommit). */
+  groupCommit?: { maxBatches?: number; maxReadings?: number; maxWaitMs?: number };
+  /** hub mode: the API over plain HTTP without logins (loopback), for a WebSocket stream client. */
+  openApi?: boolean;
 }
 
 export interface PeerStats {
@@ -88,7 +92,9 @@ async function startRealHub(): Promise<number> {
         // BENCH_HUB_MSGS_PER_S: another per-gateway rate cap than the shipped one (mqtt.rateLimit).
         ...(process.env.BENCH_HUB_MSGS_PER_S ? { rateLimit: { messagesPerS: Number(process.env.BENCH_HUB_MSGS_PER_S), burst: Math.max(1, 2 * Number(process.env.BENCH_HUB_MSGS_PER_S)) } } : {}),
       },
-      http: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0, ...(spec.openApi ? { tls: false as const } : {}) },
+      ...(spec.openApi ? { auth: { open: true } } : {}),
+      ...(spec.groupCommit ? { ingest: { groupCommit: spec.groupCommit } } : {}),
       registry: registry(gateways),
     },
     { logger },
@@ -124,4 +130,5 @@ process.on('message', (msg: { id: number; cmd: string }) => {
 process.on('disconnect', () => process.exit(0));
 
 const port = await (spec.mode === 'raw' ? startRaw() : startRealHub());
-send({ event: 'ready', port });
+const started = hub as Hub | null; // set by startRealHub (TypeScript cannot see it)
+send({ event: 'ready', port, ...(started ? { httpPort: started.httpPort } : {}) });

@@ -20,7 +20,12 @@ export class Peer extends EventEmitter<{ probe: [ProbeReport] }> {
   private readonly pending = new Map<number, (m: Record<string, unknown>) => void>();
   private exited = false;
 
-  private constructor(readonly child: ChildProcess, readonly port: number) {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    /** The hub's HTTP API port (hub mode). */
+    readonly httpPort: number | undefined,
+  ) {
     super();
   }
 
@@ -32,12 +37,14 @@ export class Peer extends EventEmitter<{ probe: [ProbeReport] }> {
       { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     let peer: Peer | null = null;
+    let httpPort: number | undefined;
     const port = await new Promise<number>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`${spec.mode} peer did not start within 60 s`)), 60_000);
       child.once('exit', (code, signal) => reject(new Error(`${spec.mode} peer exited (${code ?? signal}) before it was ready`)));
       child.on('message', (m: Record<string, unknown>) => {
         if (m.event === 'ready') {
           clearTimeout(t);
+          httpPort = m.httpPort as number | undefined;
           resolve(m.port as number);
         } else if (m.event === 'probe') peer?.emit('probe', m as unknown as ProbeReport);
         else if (typeof m.id === 'number') {
@@ -47,7 +54,7 @@ export class Peer extends EventEmitter<{ probe: [ProbeReport] }> {
         }
       });
     });
-    peer = new Peer(child, port);
+    peer = new Peer(child, port, httpPort);
     const p = peer;
     child.on('exit', (code, signal) => {
       p.exited = true;
