@@ -12,7 +12,7 @@ import { RuleSet } from './alerts/rule-set.js';
 import { AlertViews } from './alerts/views.js';
 import { apiTls } from './api/https.js';
 import { startApi, type RunningApi } from './api/server.js';
-import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './api/stream.js';
+import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './stream/options.js';
 import { SqliteAuditLog } from './audit/sqlite.js';
 import type { AuditLog } from './audit/types.js';
 import { SqlitePeopleStore } from './auth/people-store.js';

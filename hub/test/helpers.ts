@@ -239,7 +239,8 @@ export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules:
   const live = new LiveFeed();
   const liveReadings: StoredReading[] = [];
   live.on('readings', (e) => liveReadings.push(...e.readings));
-  const ctx = createIngestContext({ bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024 });
+  // Groups are the batches of one event-loop turn here: the time bound would make them depend on the machine's speed.
+  const ctx = createIngestContext({ bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024, groupBounds: { maxWaitMs: 60_000 } });
   let next = 1;
   /** Sends one batch (seq following the previous one unless `first` is given); returns its first seq. */
   const send = (readings: Reading[], first = next) => {

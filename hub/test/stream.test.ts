@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import type { DeviceEvent, Reading } from '@ioc/shared';
 import type { AlertChange } from '../src/alerts/types.js';
 import { buildApi } from '../src/api/server.js';
-import type { StreamOptions } from '../src/api/stream.js';
+import type { StreamOptions } from '../src/stream/options.js';
 import type { ApiInstance } from '../src/api/types.js';
 import { SqliteAuditLog } from '../src/audit/sqlite.js';
 import { SqlitePeopleStore } from '../src/auth/people-store.js';

@@ -18,6 +18,14 @@ const EVENT_WORDS: Partial<Record<AlertHistoryEntry['kind'], LocalizedText>> = {
   'risk-confirmed': { vi: 'Xác nhận cấp độ rủi ro', en: 'Risk level confirmed' },
 };
 
+/** One line for an alert event: the episode's message, or what happened to it and who did it. */
+export function eventMessage(alert: Pick<AlertView, 'message'>, e: Pick<AlertHistoryEntry, 'kind' | 'by'>): LocalizedText {
+  const w = EVENT_WORDS[e.kind];
+  if (!w) return alert.message;
+  const by = e.by ? { vi: ` (bởi ${e.by})`, en: ` (by ${e.by})` } : { vi: '', en: '' };
+  return { vi: `${w.vi}: ${alert.message.vi}${by.vi}`, en: `${w.en}: ${alert.message.en}${by.en}` };
+}
+
 const LEVEL_EVENTS = new Set<AlertHistoryEntry['kind']>(['raised', 'escalated', 'deescalated', 'reopened']);
 
 export class AlertViews {
@@ -53,10 +61,7 @@ export class AlertViews {
 
   /** One line for a change: the episode's message, or what a person did to it. */
   changeMessage(alert: AlertView, e: AlertHistoryEntry): LocalizedText {
-    const w = EVENT_WORDS[e.kind];
-    if (!w) return alert.message;
-    const by = e.by ? { vi: ` (bởi ${e.by})`, en: ` (by ${e.by})` } : { vi: '', en: '' };
-    return { vi: `${w.vi}: ${alert.message.vi}${by.vi}`, en: `${w.en}: ${alert.message.en}${by.en}` };
+    return eventMessage(alert, e);
   }
 
   private view(a: AlertRecord, events: readonly AlertHistoryEntry[]): AlertView {

@@ -16,21 +16,14 @@ import type { FastifyRequest } from 'fastify';
 import { can } from '../auth/roles.js';
 import { COMMUNE_CODE_PATTERN, DEVICE_ID_PATTERN, PROVINCE_CODE_PATTERN } from '../config/schema.js';
 import { LIVE_KINDS, type LiveEntry, type LiveFeed, type LiveKind } from '../live.js';
-import { DEFAULT_CLIENT_LIMITS, StreamClient, type ClientLimits } from '../stream/client.js';
+import { StreamClient } from '../stream/client.js';
+import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from '../stream/options.js';
 import { streamFilter } from '../stream/filter.js';
 import { CLOSE } from '../stream/messages.js';
 import { authenticateRequest, scopeOf } from './auth-hook.js';
 import { ErrorBody } from './auth.js';
 import type { ApiPluginOptions } from './types.js';
 
-export interface StreamOptions extends ClientLimits {
-  /** Ping interval; a client that has not answered the previous ping is dropped. */
-  heartbeatMs: number;
-  /** Connections at once (more are refused with 503). */
-  maxClients: number;
-}
-
-export const DEFAULT_STREAM_OPTIONS: StreamOptions = { ...DEFAULT_CLIENT_LIMITS, heartbeatMs: 30_000, maxClients: 500 };
 
 /** A comma-separated list of items matching `item` (a regex source without anchors). */
 const list = (item: string) => `^${item}(,${item})*$`;

@@ -15,7 +15,7 @@ import type { LiveFeed } from '../live.js';
 import type { HubMetrics } from '../metrics.js';
 import type { NotifyService } from '../notify/service.js';
 import type { Store } from '../store/types.js';
-import type { StreamOptions } from './stream.js';
+import type { StreamOptions } from '../stream/options.js';
 
 export interface ApiDeps {
   store: Store;

@@ -4,12 +4,12 @@
  * from the registry, so every check afterwards is a set lookup; store queries take the device
  * set (DeviceScope) and filter in SQL.
  */
+import { ALL_AREAS } from '../config/areas.js';
 import type { Registry } from '../config/registry.js';
 import type { DeviceScope } from '../store/types.js';
 import type { Role } from './roles.js';
 
-export const ALL_AREAS = '*';
-export const AREA_PATTERN = '^(\\*|[0-9]{2}|[0-9]{5})$';
+export { ALL_AREAS, AREA_PATTERN } from '../config/areas.js';
 
 export interface Scope {
   readonly areas: readonly string[];

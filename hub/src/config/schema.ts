@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
-import { AREA_PATTERN } from '../auth/scope.js';
+import { AREA_PATTERN } from './areas.js';
 import { NotifyConfigSchema, type NotifyConfig, type NotifyConfigInput } from '../notify/config.js';
 import { DEFAULT_GROUP_BOUNDS } from '../ingest/group-bounds.js';
 

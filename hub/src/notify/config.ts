@@ -5,7 +5,7 @@
  * the one `notify` key); the checks a schema cannot express are notifyProblems().
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AREA_PATTERN } from '../auth/scope.js';
+import { AREA_PATTERN } from '../config/areas.js';
 import { CHANNEL_TYPES } from './channels/registry.js';
 import { CATEGORIES, SEVERITIES, type ChannelCommon } from './types.js';
 

@@ -5,6 +5,7 @@
  * the value derived from what is there when they are absent.
  */
 import type { AlertChange, AlertHistoryEntry, AlertView, LocalizedText } from '../alerts/types.js';
+import { eventMessage } from '../alerts/views.js';
 import type { HubDatabase } from '../db/database.js';
 import { CATEGORIES, SEVERITIES, type Category, type Notification, type Severity } from './types.js';
 
@@ -63,24 +64,12 @@ export function notificationFromChange(c: AlertChange): Notification {
   return notificationOf(c.alert, c.event, c.message);
 }
 
-const EVENT_LABEL: Record<string, LocalizedText> = {
-  raised: { vi: 'Cảnh báo mới', en: 'New alert' },
-  escalated: { vi: 'Tăng cấp', en: 'Escalated' },
-  deescalated: { vi: 'Giảm cấp', en: 'De-escalated' },
-  cleared: { vi: 'Hết điều kiện cảnh báo', en: 'Condition cleared' },
-  acknowledged: { vi: 'Đã xác nhận', en: 'Acknowledged' },
-  resolved: { vi: 'Đã xử lý xong', en: 'Resolved' },
-};
-
 /**
  * The message of an event read back from history (recovery after a crash between the alert's
- * commit and its enqueue): the alert's current message, prefixed with what happened. The live
- * path has the rule's own words; this one is only for the rare event the live path missed.
+ * commit and its enqueue): in the words the live path uses.
  */
 function historyMessage(alert: AlertView, e: AlertHistoryEntry): LocalizedText {
-  const label = EVENT_LABEL[e.kind] ?? { vi: e.kind, en: e.kind };
-  const by = e.by ? { vi: ` (bởi ${e.by})`, en: ` (by ${e.by})` } : { vi: '', en: '' };
-  return { vi: `${label.vi} (cấp ${e.level}): ${alert.message.vi}${by.vi}`, en: `${label.en} (level ${e.level}): ${alert.message.en}${by.en}` };
+  return eventMessage(alert, e);
 }
 
 /** What escalation needs of an alert now: "open" with a level above 0 means nobody has acted on a present condition. */
