@@ -368,8 +368,11 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       if (r.q === 'bad' && r.reason === 'clock_skew') continue;
       let cursors = this.cursors.get(r.dev);
       if (!cursors) this.cursors.set(r.dev, (cursors = new Map()));
-      if (r.ts <= (cursors.get(r.metric) ?? -1)) {
+      const cursor = cursors.get(r.metric) ?? -1;
+      if (r.ts <= cursor) {
         // Older than what is judged: a backlog after the live lane, judged at its own time apart.
+        // (A second reading of the same time says nothing new.)
+        if (r.ts === cursor) continue;
         if (exact) for (const t of exact) this.backlog.reading(t, r, now, pending);
         if (any) for (const t of any) this.backlog.reading(t, r, now, pending);
         continue;
