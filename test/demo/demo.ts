@@ -42,7 +42,11 @@ const devices: SiteDevice[] = [
     name: 'Đầu báo khói chợ Đông Ba', lat: 16.4722, lon: 107.5856, communeCode: '19801' },
 ];
 // HTTPS, as the hub serves by default (the demo CA signs its certificate), and people log in.
-const site = { dir, gatewayId: GW, devices, mqttPort, httpPort, httpTls: true, openApi: false };
+const communes = [
+  { code: '19816', name: 'Phường Kim Long', provinceCode: '46' },
+  { code: '19801', name: 'Phường Đông Ba', provinceCode: '46' },
+];
+const site = { dir, gatewayId: GW, devices, mqttPort, httpPort, httpTls: true, openApi: false, communes };
 
 // Demo logins, one per console; printed below. (A real hub starts with `ioc-hub user add … --role admin`.)
 const LOGINS: DemoLogin[] = [

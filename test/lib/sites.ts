@@ -40,6 +40,8 @@ export interface SiteOptions {
   httpTls?: boolean;
   /** Extra top-level hub.yaml sections (e.g. enrolment), merged over the defaults. */
   hubExtra?: Record<string, unknown>;
+  /** Commune names for the registry (alert messages, CAP areaDesc). */
+  communes?: Array<{ code: string; name: string; provinceCode?: string }>;
 }
 
 export function writeHubConfig(o: SiteOptions): string {
@@ -65,6 +67,7 @@ export function writeHubConfig(o: SiteOptions): string {
         ...(d.alarmLevels ? { alarmLevels: d.alarmLevels } : {}),
         ...d.registry,
       })),
+      ...(o.communes ? { communes: o.communes } : {}),
     },
     log: { level: o.logLevel ?? 'info' },
     ...o.hubExtra,
