@@ -209,6 +209,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       alertViews.setRules(compiled);
       alerts.replaceRules(compiled);
     });
+    // A gateway enrolled while the hub runs: its technical rules (offline, problems) take it on.
+    enrolment.onEnrolled(() => rules.recompile());
     const alertActions = new AlertActions(store.alerts, alertViews, alerts);
     alerts.on('change', (c) => {
       metrics.alertEvents.inc({ rule: c.alert.rule, kind: c.event.kind });

@@ -159,6 +159,9 @@ test('enrol: a CSR for the token\'s gateway is signed; unknown, used, expired to
   const ok = await call('POST', '/enrol', { token: tok, csr });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(ok.body.gateway, NEW_GW);
+  // The technical rules take the new gateway on at once (offline, problems), with its commune.
+  const offline = hub.rules.rules.find((r) => r.spec.id === 'gateway-offline')!.targets.find((x) => x.gw === NEW_GW);
+  assert.deepEqual([offline?.area.communeCode, offline?.area.provinceCode], ['19816', '46']);
   assert.equal(ok.body.communeCode, '19816');
   assert.equal(ok.body.caFingerprint, hub.caFingerprint);
   assert.equal(ok.body.mqttPort, hub.mqttPort);

@@ -48,7 +48,13 @@ export class RuleSet {
     // Checked before anything is written: a bad hub.yaml rule stops the start with its key named.
     const configured = opts.configured ? compileRules(opts.configured, this.registry).map((r) => r.spec) : undefined;
     this.alerts.transaction(() => this.provision(configured));
-    // A stored rule the registry no longer fits (a device it named is gone) is left out, not fatal.
+    this.compileCurrent();
+  }
+
+  /** A stored rule the registry no longer fits (a device it named is gone) is left out, not fatal. */
+  private compileCurrent(): void {
+    this.compiled = [];
+    this.invalid.length = 0;
     for (const v of this.current()) {
       try {
         this.compiled.push(compileRule(v.spec, this.registry));
@@ -56,6 +62,12 @@ export class RuleSet {
         this.invalid.push({ id: v.id, version: v.version, error: (err as Error).message });
       }
     }
+  }
+
+  /** The registry changed (a gateway enrolled): the rules in force find their targets again. */
+  recompile(): void {
+    this.compileCurrent();
+    this.changed();
   }
 
   /** Rules in hub.db that do not compile against the registry (shown by the API, logged at start). */

@@ -25,6 +25,8 @@ export interface Enrolment {
   isRevoked(gateway: string, serial: string | undefined): boolean;
   /** Once the broker runs: answer renewals, cut revoked gateways off. */
   attach(broker: EmbeddedBroker, bus: Bus): Promise<void>;
+  /** Called after a gateway enrolled and joined the registry (e.g. the alert rules take it on). */
+  onEnrolled(fn: (gateway: string) => void): void;
   close(): void;
 }
 
@@ -48,6 +50,7 @@ export function openEnrolment(opts: OpenEnrolmentOptions): Enrolment {
   if (ca.cannotSign) opts.logger.warn({ reason: ca.cannotSign }, 'gateway enrolment and certificate renewal are off');
   for (const g of store.enrolled()) opts.registry.addGateway({ id: g.gateway, ...(g.commune ? { communeCode: g.commune } : {}) });
 
+  const enrolledListeners: Array<(gateway: string) => void> = [];
   // Connected gateways by client id, to cut a revoked one off.
   const clients = new Map<string, Client>();
   const cut = (gw: string) => {
@@ -66,12 +69,20 @@ export function openEnrolment(opts: OpenEnrolmentOptions): Enrolment {
       opts.registry.addGateway({ id: gw, communeCode: commune });
       // A re-enrolment lifts a revocation: read the tables again (our own commit does not move data_version).
       revocations.reload();
+      for (const fn of enrolledListeners) {
+        try {
+          fn(gw);
+        } catch (err) {
+          opts.logger.error({ err, gw }, 'a listener of gateway enrolment failed');
+        }
+      }
     },
     onRevoked: () => revocations.reload(),
   });
 
   return {
     service,
+    onEnrolled: (fn) => void enrolledListeners.push(fn),
     isRevoked: (gw, serial) => revocations.isRevoked(gw, serial),
     async attach(broker, bus) {
       broker.aedes.on('clientReady', (c: Client) => {
