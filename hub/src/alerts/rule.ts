@@ -17,7 +17,8 @@ export interface LocalizedText {
   en: string;
 }
 
-export type AlertCategory = 'flood' | 'rain' | 'fire' | 'environment' | 'technical';
+export const CATEGORIES = ['flood', 'rain', 'fire', 'environment', 'technical'] as const;
+export type AlertCategory = (typeof CATEGORIES)[number];
 export const SEVERITIES = ['minor', 'moderate', 'severe', 'extreme'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

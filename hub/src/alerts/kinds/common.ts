@@ -3,7 +3,10 @@ import { Type } from '@sinclair/typebox';
 import type { Reading } from '@ioc/shared';
 import type { Registry } from '../../config/registry.js';
 import type { DeviceEntry } from '../../config/schema.js';
-import { RuleSpecError, type LocalizedText, type RuleSpec, type RuleTarget, type Selector, type Severity, type TargetArea } from '../rule.js';
+import { CATEGORIES, RuleSpecError, type Evaluator, type LocalizedText, type RuleSpec, type RuleTarget, type Selector, type Severity, type TargetArea } from '../rule.js';
+
+/** A rule's own `category` key (kinds whose alerts may be of any category). */
+export const CategoryKey = Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c))));
 
 export const Localized = Type.Object({ vi: Type.String({ minLength: 1, maxLength: 200 }), en: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
@@ -107,6 +110,23 @@ export class ForDuration {
     }
     return this.reported;
   }
+}
+
+/**
+ * Thresholds on one metric with a deadband and a waiting period: the evaluator of the level kinds.
+ * `sign` -1 judges "below" as "above" on the negated value.
+ */
+export function thresholdEvaluator(metric: string, thresholds: readonly number[], deadband: number, forMs: number, sign: 1 | -1 = 1): Evaluator {
+  const held = new ForDuration(forMs);
+  return {
+    historyMs: forMs,
+    restore: (level) => held.set(level),
+    reading(r) {
+      const v = numeric(r);
+      if (v === null || r.metric !== metric) return undefined;
+      return { level: held.next(levelWithDeadband(thresholds, held.level, sign * v, deadband), r.ts), ts: r.ts, value: v };
+    },
+  };
 }
 
 export function severityByLevel(map: readonly Severity[]): (level: number) => Severity {

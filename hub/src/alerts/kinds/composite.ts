@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Reading } from '@ioc/shared';
 import type { DeviceEntry } from '../../config/schema.js';
 import { RuleSpecError, SEVERITIES, type AlertCategory, type CompiledRule, type RuleKind, type RuleTarget, type Severity } from '../rule.js';
-import { areaOf, deviceTarget, Localized, placeOf, ruleName, selectDevices, staleAfterMs } from './common.js';
+import { CategoryKey, areaOf, deviceTarget, Localized, placeOf, ruleName, selectDevices, staleAfterMs } from './common.js';
 
 const Leaf = Type.Object(
   {
@@ -34,7 +34,7 @@ const Schema = Type.Object({
   rateWindowS: Type.Optional(Type.Number({ minimum: 10, maximum: 3600 })),
   level: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
   severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
-  category: Type.Optional(Type.Union(['flood', 'rain', 'fire', 'environment', 'technical'].map((c) => Type.Literal(c)))),
+  category: CategoryKey,
   label: Type.Optional(Localized),
 });
 

@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { DeviceEntry } from '../../config/schema.js';
 import { RuleSpecError, type CompiledRule, type RuleKind, type RuleTarget } from '../rule.js';
-import { deviceTarget, fmt, ForDuration, levelWithDeadband, numeric, selectDevices, severityByLevel } from './common.js';
+import { deviceTarget, fmt, selectDevices, severityByLevel, thresholdEvaluator } from './common.js';
 import { candidateRiskLevel } from './flood-risk.js';
 
 export const FLOOD_LEVELS = 'flood-levels';
@@ -75,19 +75,7 @@ export const floodLevelsKind: RuleKind = {
       category: 'flood',
       targets,
       maxLevel: Math.max(3, ...[...stations.values()].map((s) => s.thresholds.length)),
-      evaluator(target) {
-        const s = station(target);
-        const held = new ForDuration(forMs);
-        return {
-          historyMs: forMs,
-          restore: (level) => held.set(level),
-          reading(r) {
-            const v = numeric(r);
-            if (v === null || r.metric !== metric) return undefined;
-            return { level: held.next(levelWithDeadband(s.thresholds, held.level, v, deadband), r.ts), ts: r.ts, value: v };
-          },
-        };
-      },
+      evaluator: (target) => thresholdEvaluator(metric, station(target).thresholds, deadband, forMs),
       levelLabel: (level, t) => (level > 0 ? TIER_NAMES(station(t), level) : { vi: 'Bình thường', en: 'Normal' }),
       // CAP mapping: BĐ1 moderate, BĐ2 severe, BĐ3 and above extreme.
       severity: severityByLevel(['moderate', 'severe', 'extreme']),

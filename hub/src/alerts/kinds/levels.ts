@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { SEVERITIES, RuleSpecError, type AlertCategory, type CompiledRule, type RuleKind, type Severity } from '../rule.js';
-import { deviceTarget, fmt, ForDuration, levelWithDeadband, Localized, numeric, ruleName, selectDevices, severityByLevel } from './common.js';
+import { CategoryKey, deviceTarget, fmt, Localized, ruleName, selectDevices, severityByLevel, thresholdEvaluator } from './common.js';
 
 const Schema = Type.Object({
   metric: Type.String({ minLength: 1, maxLength: 64 }),
@@ -16,7 +16,7 @@ const Schema = Type.Object({
   deadband: Type.Optional(Type.Number({ minimum: 0 })),
   forS: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
   unit: Type.Optional(Type.String({ maxLength: 16 })),
-  category: Type.Optional(Type.Union(['flood', 'rain', 'fire', 'environment', 'technical'].map((c) => Type.Literal(c)))),
+  category: CategoryKey,
   /** Severity per level (default minor, moderate, severe, extreme from the top down). */
   severities: Type.Optional(Type.Array(Type.Union(SEVERITIES.map((s) => Type.Literal(s))), { minItems: 1, maxItems: 10 })),
   labels: Type.Optional(Type.Array(Localized, { maxItems: 10 })),
@@ -52,18 +52,7 @@ export const levelsKind: RuleKind = {
       category: (spec.category as AlertCategory | undefined) ?? 'environment',
       targets,
       maxLevel: n,
-      evaluator() {
-        const held = new ForDuration(forMs);
-        return {
-          historyMs: forMs,
-          restore: (level) => held.set(level),
-          reading(r) {
-            const v = numeric(r);
-            if (v === null || r.metric !== metric) return undefined;
-            return { level: held.next(levelWithDeadband(thresholds, held.level, below ? -v : v, deadband), r.ts), ts: r.ts, value: v };
-          },
-        };
-      },
+      evaluator: () => thresholdEvaluator(metric, thresholds, deadband, forMs, below ? -1 : 1),
       levelLabel: (level) => (level > 0 ? label(level) : { vi: 'Bình thường', en: 'Normal' }),
       severity: severityByLevel(sev),
       message(t, level, value, peak) {

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { RuleSpecError, type AlertCategory, type CompiledRule, type RuleKind } from '../rule.js';
-import { deviceTarget, fmt, levelWithDeadband, numeric, ruleName, selectDevices, severityByLevel } from './common.js';
+import { CategoryKey, deviceTarget, fmt, levelWithDeadband, numeric, ruleName, selectDevices, severityByLevel } from './common.js';
 
 const Schema = Type.Object({
   metric: Type.String({ minLength: 1, maxLength: 64 }),
@@ -15,7 +15,7 @@ const Schema = Type.Object({
   windowMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 1440 })),
   clearRatio: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1 })),
   unit: Type.Optional(Type.String({ maxLength: 16 })),
-  category: Type.Optional(Type.Union(['flood', 'rain', 'fire', 'environment', 'technical'].map((c) => Type.Literal(c)))),
+  category: CategoryKey,
 });
 
 export const rateKind: RuleKind = {
