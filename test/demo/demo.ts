@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system on one machine — hub (embedded aedes broker with mutual TLS,
  * SQLite), one field gateway, and simulated devices speaking real Modbus TCP. The Hương river at
- * Kim Long replays a flood hydrograph and rises through BĐ1 → BĐ2 → BĐ3 within a few minutes.
+ * Kim Long replays a flood hydrograph and rises through BĐ1 → BĐ2 → BĐ3 (peaking at BĐ3 + 0.3 m) within a few minutes.
  * The gateway enrols the way a field gateway does: a one-time token from `ioc-hub gateway token`,
  * then `ioc-edge enroll` over HTTPS with the hub CA's fingerprint pinned.
  *
@@ -128,7 +128,7 @@ const timer = setInterval(async () => {
     const alerts = await api.alerts('wl-kimlong');
     const open = alerts.find((a) => a.active);
     const level = typeof last?.value === 'number' ? `${last.value.toFixed(2)} m` : '—';
-    const alert = open ? `BÁO ĐỘNG CẤP ${open.level} (alarm level ${open.level}), levels so far ${open.levels.join('→')}` : 'no active alert';
+    const alert = open ? `${open.levelLabel?.vi ?? `Cấp ${open.level}`} (${open.levelLabel?.en ?? `level ${open.level}`}), levels so far ${open.levels.join('→')}` : 'no active alert';
     console.log(`${new Date().toLocaleTimeString('vi-VN')}  Kim Long ${level}  ${alert}`);
   } catch (err) {
     console.log(`hub not answering: ${(err as Error).message}`);

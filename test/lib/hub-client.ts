@@ -2,7 +2,7 @@
 import { getJson as getJsonWith } from './procs.js';
 
 export interface ApiReading { gw: string; seq: number; dev: string; metric: string; ts: number; value: number | boolean | null; q: string }
-export interface ApiAlert { id: number | string; dev: string; level: number; state: string; active: boolean; levels: number[]; history: Array<{ kind: string; level: number }> }
+export interface ApiAlert { id: number | string; dev: string; level: number; state: string; active: boolean; levels: number[]; levelLabel?: { vi: string; en: string }; history: Array<{ kind: string; level: number }> }
 
 /** `ca`: the hub CA (PEM), for a hub serving HTTPS; `apiKey`: an `ioc_…` key (a hub with logins; none in open mode). */
 export function hubClient(base: string, opts: { ca?: string | Buffer; apiKey?: string } = {}) {
