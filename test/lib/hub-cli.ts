@@ -27,10 +27,14 @@ export interface DemoLogin {
 
 /** Adds the users (passwords given) and one read-only API key for scripts; returns the key. */
 export async function provisionPeople(configFile: string, logins: readonly DemoLogin[]): Promise<string> {
-  const results = await Promise.all([
-    ...logins.map((l) => hubCli(configFile, ['user', 'add', l.username, '--role', l.role, '--areas', l.areas, '--name', l.name, '--password-stdin'], l.password)),
-    hubCli(configFile, ['apikey', 'create', '--name', 'demo console', '--role', 'operator', '--areas', '*']),
-  ]);
+  // The key first and alone: it creates hub.db and the secret key; the accounts then go in at once.
+  const key = await hubCli(configFile, ['apikey', 'create', '--name', 'demo console', '--role', 'operator', '--areas', '*']);
+  const results = [
+    key,
+    ...(await Promise.all(
+      logins.map((l) => hubCli(configFile, ['user', 'add', l.username, '--role', l.role, '--areas', l.areas, '--name', l.name, '--password-stdin'], l.password)),
+    )),
+  ];
   for (const r of results) if (r.code !== 0) throw new Error(`ioc-hub failed (${r.code}): ${r.stderr}`);
-  return results.at(-1)!.stdout.trim();
+  return key.stdout.trim();
 }

@@ -8,6 +8,7 @@ import { SqliteAuditLog } from '../audit/sqlite.js';
 import { backupHubDatabase, type BackupProgress } from '../backup/backup.js';
 import { restoreHubDatabase, RestoreRefused } from '../backup/restore.js';
 import { loadHubConfig } from '../config/load.js';
+import { CLI_BUSY_TIMEOUT_MS } from './state.js';
 import { openHubDatabase } from '../db/database.js';
 import { hubKeyFile, loadHubKeyring, SECRET_KEY_ENV } from '../secrets/keyring.js';
 
@@ -66,7 +67,7 @@ Examples:
         const dbPath = join(config.hub.dataDir, 'hub.db');
         if (!existsSync(dbPath)) throw new Error(`no hub.db in ${config.hub.dataDir} (is hub.dataDir right? has the hub run?)`);
         const keyring = loadHubKeyring(config.hub, { create: false });
-        db = openHubDatabase(dbPath);
+        db = openHubDatabase(dbPath, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
         const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
         let result;
         try {

@@ -13,6 +13,7 @@ import { SqliteAuditLog } from '../audit/sqlite.js';
 import { loadHubConfig } from '../config/load.js';
 import { buildRegistry } from '../config/registry.js';
 import type { ResolvedHubConfig } from '../config/schema.js';
+import { CLI_BUSY_TIMEOUT_MS } from './state.js';
 import { openHubDatabase, type HubDatabase } from '../db/database.js';
 import { loadHubCa, type HubCa } from '../enrol/ca.js';
 import { EnrolmentService, type GatewayIdentityView } from '../enrol/service.js';
@@ -56,7 +57,7 @@ function open(configFile: string, withCa: boolean): { service: EnrolmentService;
     ca = loadHubCa(files.cert, files.key);
   }
   const keyring = loadKeyring({ file: config.hub.secretKeyFile ?? join(config.hub.dataDir, 'secret.key') });
-  const db = openHubDatabase(join(config.hub.dataDir, 'hub.db'));
+  const db = openHubDatabase(join(config.hub.dataDir, 'hub.db'), { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
   const store = new EnrolStore(db);
   const registry = buildRegistry(config.registry);
   const service = new EnrolmentService({

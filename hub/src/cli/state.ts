@@ -23,10 +23,16 @@ export interface CliState {
   close(): void;
 }
 
+/**
+ * A command waits longer than the hub does: a running hub's group commits or another command
+ * (several run at once when a site is provisioned) hold the write lock in turns.
+ */
+export const CLI_BUSY_TIMEOUT_MS = 30_000;
+
 export function openCliState(configFile: string): CliState {
   const { config } = loadHubConfig(configFile);
   const keyring = loadKeyring({ file: config.hub.secretKeyFile ?? join(config.hub.dataDir, 'secret.key') });
-  const db = openHubDatabase(join(config.hub.dataDir, 'hub.db'));
+  const db = openHubDatabase(join(config.hub.dataDir, 'hub.db'), { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
   const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
   const auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry: buildRegistry(config.registry), settings: config.auth });
   let os = 'unknown';

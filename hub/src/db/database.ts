@@ -17,24 +17,25 @@ export type HubDatabase = Database.Database;
 export interface OpenHubDatabaseOptions {
   /** Open an existing file without writing to it (`ioc-hub audit verify`, backups' checks). */
   readonly?: boolean;
+  /** How long a statement waits for another writer (hub, `ioc-hub` command, backup) before failing. */
+  busyTimeoutMs?: number;
 }
 
 export function openHubDatabase(path: string, opts: OpenHubDatabaseOptions = {}): HubDatabase {
+  const timeout = opts.busyTimeoutMs ?? 5000;
   if (opts.readonly) {
     if (!existsSync(path)) throw new Error(`${path}: no such database (is hub.dataDir right?)`);
-    const db = new Database(path, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
-    return db;
+    return new Database(path, { readonly: true, fileMustExist: true, timeout });
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
   // An older hub created the file (and its WAL and shared-memory files) with the umask's mode.
   for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) chmodSync(f, 0o600);
-  const db = new Database(path);
+  // The busy timeout is set on open, before the first statement (switching to WAL takes a lock too).
+  const db = new Database(path, { timeout });
   db.pragma('journal_mode = WAL');
   // An ack lets a gateway delete its copy: a commit must survive a power cut, not only a crash.
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
