@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ensureWeb } from './ensure-web.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -28,12 +29,15 @@ function run(cmd, cmdArgs) {
 if (!args.includes('--no-typecheck')) {
   console.log('# type-check (tsc, strict)');
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']);
+  console.log('# type-check the web consoles (tsc, strict)');
+  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'hub/web/tsconfig.json']);
 }
+ensureWeb();
 const filters = args.filter((a) => !a.startsWith('--'));
 let files = ['shared', 'edge', 'hub', 'test'].flatMap((d) => findTests(join(root, d))).sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
-// Unit tests first in parallel; the slow process-level suites (e2e, chaos, security fuzz) one at a time after.
-const slow = files.filter((f) => f.startsWith('test/e2e/') || f.startsWith('test/chaos/') || f.startsWith('test/security/'));
+// Unit tests first in parallel; the slow process-level suites (e2e, chaos, security fuzz, browser) one at a time after.
+const slow = files.filter((f) => ['test/e2e/', 'test/chaos/', 'test/security/', 'test/browser/'].some((d) => f.startsWith(d)));
 const fast = files.filter((f) => !slow.includes(f));
 const node = [process.execPath, '--conditions=ioc-source', '--import', 'tsx', '--test', '--test-reporter=spec'];
 if (fast.length) run(node[0], [...node.slice(1), '--test-concurrency=2', ...fast]);

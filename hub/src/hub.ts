@@ -11,6 +11,7 @@ import { AlertActions } from './alerts/lifecycle.js';
 import { RuleSet } from './alerts/rule-set.js';
 import { AlertViews } from './alerts/views.js';
 import { apiTls } from './api/https.js';
+import { DEFAULT_CONSOLE_DIR } from './api/console.js';
 import { startApi, type RunningApi } from './api/server.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './stream/options.js';
 import { SqliteAuditLog } from './audit/sqlite.js';
@@ -300,7 +301,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
         audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, notify, ...(https ? { https } : {}),
-        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream) },
+        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream),
+        console: { dir: cfg.http.console.enabled ? (cfg.http.console.dir ?? DEFAULT_CONSOLE_DIR) : null, tiles: cfg.http.console.tiles ?? null } },
       { host: cfg.http.host, port: cfg.http.port },
     );
     stops.api = () => api.close();

@@ -41,7 +41,7 @@ export interface SiteOptions {
   /** Extra top-level hub.yaml sections (e.g. enrolment), merged over the defaults. */
   hubExtra?: Record<string, unknown>;
   /** Commune names for the registry (alert messages, CAP areaDesc). */
-  communes?: Array<{ code: string; name: string; provinceCode?: string }>;
+  communes?: Array<{ code: string; name: string; provinceCode?: string; lat?: number; lon?: number }>;
 }
 
 export function writeHubConfig(o: SiteOptions): string {

@@ -19,6 +19,7 @@ import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { installAuthHook } from './auth-hook.js';
 import { capRoutes } from './cap.js';
+import { consoleConfigRoutes, consoleRoutes } from './console.js';
 import { devicesRoutes } from './devices.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
@@ -113,6 +114,10 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(streamRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(openapiRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);
+  const consoleSettings = deps.console ?? { dir: null, tiles: null };
+  void app.register(consoleConfigRoutes, { ...opts, settings: consoleSettings, prefix: API_PREFIX });
+  // Last: its catch-all answers the app's pages, never an API path.
+  void app.register(consoleRoutes, { ...opts, settings: consoleSettings });
   return app;
 }
 

@@ -2,6 +2,7 @@
 import type { Logger } from '@ioc/shared';
 import type { FastifyInstance, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ConsoleSettings } from './console.js';
 import type { AlertActions } from '../alerts/lifecycle.js';
 import type { RuleSet } from '../alerts/rule-set.js';
 import type { AlertViews } from '../alerts/views.js';
@@ -18,6 +19,8 @@ import type { Store } from '../store/types.js';
 import type { StreamOptions } from '../stream/options.js';
 
 export interface ApiDeps {
+  /** The web consoles: where the built app is, the map's tile server (absent: no consoles). */
+  console?: ConsoleSettings;
   store: Store;
   registry: Registry;
   /** Alerts as people see them; what people do to them; the rules in force and their versions. */

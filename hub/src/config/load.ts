@@ -64,7 +64,11 @@ function resolvePaths(c: ResolvedHubConfig, configDir: string): ResolvedHubConfi
         ? { tls: { ca: abs(c.mqtt.tls.ca), cert: abs(c.mqtt.tls.cert), key: abs(c.mqtt.tls.key), ...(c.mqtt.tls.caKey ? { caKey: abs(c.mqtt.tls.caKey) } : {}) } }
         : {}),
     },
-    http: { ...c.http, ...(c.http.tls ? { tls: { cert: abs(c.http.tls.cert), key: abs(c.http.tls.key) } } : {}) },
+    http: {
+      ...c.http,
+      ...(c.http.tls ? { tls: { cert: abs(c.http.tls.cert), key: abs(c.http.tls.key) } } : {}),
+      console: { ...c.http.console, ...(c.http.console.dir ? { dir: abs(c.http.console.dir) } : {}) },
+    },
     notify: resolveNotifyPaths(c.notify, abs),
   };
 }

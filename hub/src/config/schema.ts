@@ -80,6 +80,9 @@ export const CommuneEntry = Type.Object(
     code: Type.String({ pattern: COMMUNE_CODE_PATTERN }),
     name: Type.String({ minLength: 1, maxLength: 100 }),
     provinceCode: Type.Optional(Type.String({ pattern: PROVINCE_CODE_PATTERN })),
+    /** The commune centre (the consoles' map marks it). */
+    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
   },
   { additionalProperties: false },
 );
@@ -216,6 +219,29 @@ export const HubConfigSchema = Type.Object(
          * `false`: plain HTTP, only with a loopback http.host (development and tests).
          */
         tls: Type.Optional(Type.Union([Type.Literal(false), HttpTlsFiles])),
+        /** The web consoles (hub/web) served at `/`. */
+        console: Type.Object(
+          {
+            enabled: Type.Boolean({ default: true }),
+            /** The built app; default: the hub's own hub/web/dist. */
+            dir: Type.Optional(Type.String({ minLength: 1 })),
+            /**
+             * A map tile server the browsers can reach, e.g. the province's own
+             * "https://tiles.ioc.example.vn/{z}/{x}/{y}.png". Absent (the default, for networks with
+             * no internet): the map shows Vietnam's outline, the stations and the commune centres.
+             */
+            tiles: Type.Optional(
+              Type.Object(
+                {
+                  url: Type.String({ pattern: '^https?://[^\\s]+\\{z\\}[^\\s]*$', maxLength: 500 }),
+                  attribution: Type.String({ maxLength: 300, default: '' }),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
