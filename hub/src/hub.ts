@@ -33,6 +33,8 @@ import { openNotifications, type NotifyService } from './notify/index.js';
 import { gatewayProblems } from './health/gateway-problems.js';
 import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
+import { HandoverService } from './handover/service.js';
+import { SqliteHandoverStore } from './handover/store.js';
 import { openEnrolment, type EnrolmentService } from './enrol/index.js';
 import { loadHubKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -301,7 +303,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
         audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, notify, ...(https ? { https } : {}),
-        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream),
+        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream), handovers: new HandoverService(new SqliteHandoverStore(db), alertViews),
         console: { dir: cfg.http.console.enabled ? (cfg.http.console.dir ?? DEFAULT_CONSOLE_DIR) : null, tiles: cfg.http.console.tiles ?? null } },
       { host: cfg.http.host, port: cfg.http.port },
     );

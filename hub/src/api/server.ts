@@ -23,6 +23,7 @@ import { consoleConfigRoutes, consoleRoutes } from './console.js';
 import { devicesRoutes } from './devices.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { gatewaysRoutes } from './gateways.js';
+import { handoverRoutes } from './handover.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { notificationsRoutes } from './notifications.js';
@@ -111,6 +112,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(rulesRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(capRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(notificationsRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(handoverRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(streamRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(openapiRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(metricsRoutes, opts);

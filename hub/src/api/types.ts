@@ -12,6 +12,7 @@ import type { CapSettings } from '../cap/types.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
 import type { EnrolmentService } from '../enrol/service.js';
+import type { HandoverService } from '../handover/service.js';
 import type { LiveFeed } from '../live.js';
 import type { HubMetrics } from '../metrics.js';
 import type { NotifyService } from '../notify/service.js';
@@ -57,6 +58,8 @@ export interface ApiDeps {
   cap?: CapSettings;
   /** Alert notifications: queue, dead letters, replay (absent: those routes answer 404). */
   notify?: NotifyService;
+  /** Shift handovers (absent: those routes answer 404). */
+  handovers?: HandoverService;
 }
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

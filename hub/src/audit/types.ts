@@ -31,6 +31,7 @@ export type AuditAction =
   | 'alert.unshelved'
   | 'alert.closed'
   | 'alert.risk-confirmed'
+  | 'handover.written'
   | 'rule.created'
   | 'rule.updated'
   | 'rule.deleted'

@@ -6,6 +6,7 @@
 import { ALERTS_SCHEMA } from './schema/alerts.js';
 import { AUDIT_SCHEMA } from './schema/audit.js';
 import { ENROL_SCHEMA } from './schema/enrol.js';
+import { HANDOVER_SCHEMA } from './schema/handover.js';
 import { NOTIFY_SCHEMA } from './schema/notify.js';
 import { PEOPLE_SCHEMA } from './schema/people.js';
 import { STORE_SCHEMA } from './schema/store.js';
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { area: 'enrolment', sql: ENROL_SCHEMA },
   { area: 'alerts', sql: ALERTS_SCHEMA },
   { area: 'notify', sql: NOTIFY_SCHEMA },
+  { area: 'handover', sql: HANDOVER_SCHEMA },
 ];
