@@ -46,6 +46,8 @@ export interface DemoSiteOptions {
   onEdgeLine?: (line: string) => void;
   /** Extra hub.yaml sections. */
   hubExtra?: Record<string, unknown>;
+  /** Extra keys of hub.yaml's http section (e.g. console: {tiles}), kept beside its port and TLS. */
+  httpExtra?: Record<string, unknown>;
 }
 
 export interface DemoSite {
@@ -86,7 +88,7 @@ export async function startDemoSite(o: DemoSiteOptions): Promise<DemoSite> {
       name: 'Đầu báo khói chợ Đông Ba', lat: 16.4722, lon: 107.5856, communeCode: '19801' },
   ];
   // HTTPS, as the hub serves by default (the demo CA signs its certificate), and people log in.
-  const site = { dir: o.dir, gatewayId: DEMO_GATEWAY, devices, mqttPort: o.mqttPort, httpPort: o.httpPort, httpTls: true, openApi: false, communes: DEMO_COMMUNES, ...(o.hubExtra ? { hubExtra: o.hubExtra } : {}) };
+  const site = { dir: o.dir, gatewayId: DEMO_GATEWAY, devices, mqttPort: o.mqttPort, httpPort: o.httpPort, httpTls: true, openApi: false, communes: DEMO_COMMUNES, ...(o.hubExtra ? { hubExtra: o.hubExtra } : {}), ...(o.httpExtra ? { httpExtra: o.httpExtra } : {}) };
   const procs: Proc[] = [];
   const stop = async () => {
     for (const p of procs.reverse()) await p.stop('SIGTERM');

@@ -40,6 +40,8 @@ export interface SiteOptions {
   httpTls?: boolean;
   /** Extra top-level hub.yaml sections (e.g. enrolment), merged over the defaults. */
   hubExtra?: Record<string, unknown>;
+  /** Extra keys of the http section (e.g. console: {tiles}), merged over host, port and tls. */
+  httpExtra?: Record<string, unknown>;
   /** Commune names for the registry (alert messages, CAP areaDesc). */
   communes?: Array<{ code: string; name: string; provinceCode?: string; lat?: number; lon?: number }>;
 }
@@ -49,7 +51,7 @@ export function writeHubConfig(o: SiteOptions): string {
   const cfg = {
     hub: { dataDir: './hub-data' },
     mqtt: { host: '127.0.0.1', port: o.mqttPort ?? 0 },
-    http: { host: '127.0.0.1', port: o.httpPort ?? 0, ...(o.httpTls ? {} : { tls: false }) },
+    http: { host: '127.0.0.1', port: o.httpPort ?? 0, ...(o.httpTls ? {} : { tls: false }), ...o.httpExtra },
     auth: { open: o.openApi ?? true },
     registry: {
       gateways: [...new Set([o.gatewayId, ...o.devices.map((d) => d.gateway ?? o.gatewayId)])].map((id) => ({ id, name: `Gateway ${id}`, communeCode: '19816' })),

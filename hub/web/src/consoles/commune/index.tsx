@@ -1,14 +1,15 @@
+import './commune.css';
 import type { ConsoleDef } from '../types.js';
-import { t } from '../../i18n/index.js';
-
-function Home() {
-  return <h1>{t('commune.title')}</h1>;
-}
+import { DevicePage } from './device.js';
+import { DevicesPage } from './devices.js';
 
 export const communeConsole: ConsoleDef = {
   id: 'commune',
   path: '/commune',
   nav: 'nav.commune',
   roles: ['commune', 'admin'],
-  routes: [{ pattern: '/commune', component: Home }],
+  routes: [
+    { pattern: '/commune', component: DevicesPage },
+    { pattern: '/commune/devices/:id', component: DevicePage },
+  ],
 };

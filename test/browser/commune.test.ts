@@ -1,0 +1,82 @@
+/**
+ * The commune console in headless Chromium against the whole demo: a commune user sees only their
+ * commune's devices — on the list, on the map, and not another commune's device by direct URL
+ * (the hub answers 404; the page says so and shows nothing of it) — and a device page with a chart.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+import { DEMO_PASSWORD, startDemoSite, type DemoSite } from '../lib/demo-site.js';
+
+const missing = browserMissing();
+if (missing) console.log(`# skipped: ${missing}`);
+
+let site: DemoSite;
+let browser: Browser;
+let dir: string;
+
+before(async () => {
+  if (missing) return;
+  dir = mkdtempSync(join(tmpdir(), 'ioc-commune-'));
+  site = await startDemoSite({ dir, httpPort: 0, mqttPort: 0, holdRiver: true, pollIntervalMs: 1000 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('commune 19816: its devices only, on the list and the map; another commune\'s device by URL is refused; a device page with a chart', { skip: missing ?? false, timeout: 180_000 }, async () => {
+  const ctx = await newConsoleContext(browser);
+  const page = await ctx.newPage();
+  const errors = pageErrors(page);
+  const apiCalls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/')) apiCalls.push(r.url());
+  });
+
+  await login(page, site.base, 'xa.kimlong', DEMO_PASSWORD);
+  await page.waitForURL(/\/commune$/);
+  const card = page.locator('[data-testid=commune-devices] [data-dev=wl-kimlong]');
+  await card.waitFor();
+  assert.match(await card.innerText(), /Trạm Kim Long/);
+  // The station reports: its water level with an age, its gateway online.
+  await page.locator('[data-testid=commune-devices] [data-dev=wl-kimlong] .metric-values li').first().waitFor();
+  assert.match(await card.innerText(), /Mực nước: .+ m/);
+  assert.equal(await card.locator('[data-online]').getAttribute('data-online'), '1');
+  assert.equal(await card.locator('[data-testid=battery]').innerText(), '—', 'the river station reports no battery');
+  // On the map: Kim Long's marker, nothing of Đông Ba's detector.
+  await page.locator('.st-marker[data-dev=wl-kimlong]').waitFor();
+  assert.equal(await page.locator('.st-marker').count(), 1);
+  const text = await page.locator('main').innerText();
+  assert.doesNotMatch(text, /fd-chodongba|Đầu báo khói/);
+  await screenshot(page, 'commune-devices');
+
+  // Đông Ba's detector (commune 19801) by direct URL: refused, and nothing of it shown or asked for.
+  apiCalls.length = 0;
+  await page.goto(`${site.base}/commune/devices/fd-chodongba`);
+  await page.locator('[data-testid=device-refused]').waitFor();
+  assert.match(await page.locator('[data-testid=device-refused]').innerText(), /không thuộc địa bàn của bạn/);
+  const refused = await page.locator('main').innerText();
+  assert.doesNotMatch(refused, /Đầu báo khói|Đông Ba|smoke|Khói|Nhiệt độ/);
+  assert.equal(await page.locator('[data-testid=commune-device]').count(), 0);
+  assert.deepEqual(apiCalls.filter((u) => u.includes('chodongba')).map((u) => new URL(u).pathname + new URL(u).search), ['/api/v1/devices/fd-chodongba']);
+
+  // Kim Long's page, reached by the link on the list: its chart of the last 24 h.
+  await page.goto(`${site.base}/commune`);
+  await page.locator('[data-dev=wl-kimlong] a.device-name').click();
+  await page.waitForURL(/\/commune\/devices\/wl-kimlong$/);
+  await page.locator('[data-testid=commune-device]').waitFor();
+  await page.locator('[data-testid=chart-water_level] canvas').first().waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('h1').innerText(), /Trạm Kim Long/);
+  await screenshot(page, 'commune-device');
+
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
