@@ -95,10 +95,12 @@ test('no tile server: outline, stations by state, legend, commune centres — no
     assert.equal(await page.locator('[data-testid=handover-last-note]').innerText(), note);
     assert.match(await page.locator('[data-testid=handover-last]').innerText(), /trucban/);
     assert.doesNotMatch(await page.locator('[data-testid=handover-since]').innerText(), /24 giờ/);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'watch-handover');
 
     assert.deepEqual(foreign, []);
-    assert.deepEqual(errors, []);
+    // The browser logs the 401 of /auth/me before login; nothing else may fail.
+    assert.deepEqual(errors.filter((e) => !/^Failed to load resource: the server responded with a status of 401\b/.test(e)), []);
     await close();
   });
 });

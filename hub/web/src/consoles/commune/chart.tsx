@@ -24,7 +24,7 @@ const STEP = 60_000;
 export function MetricChart(props: { dev: string; metric: string }) {
   const lang = useLang();
   const host = useRef<HTMLDivElement>(null);
-  const [data, setData] = useState<{ unit: string; buckets: Bucket[] } | null>(null);
+  const [data, setData] = useState<{ unit: string; from: number; to: number; buckets: Bucket[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -32,7 +32,7 @@ export function MetricChart(props: { dev: string; metric: string }) {
     const load = () => {
       const to = Date.now();
       api<{ unit: string; buckets?: Bucket[] }>(`/readings?dev=${encodeURIComponent(props.dev)}&metric=${encodeURIComponent(props.metric)}&from=${to - DAY}&to=${to}&step=${STEP}&limit=${DAY / STEP + 1}`)
-        .then((r) => live && setData({ unit: r.unit, buckets: r.buckets ?? [] }))
+        .then((r) => live && setData({ unit: r.unit, from: to - DAY, to, buckets: r.buckets ?? [] }))
         .catch((e: Error) => live && setError(e.message));
     };
     load();
@@ -55,7 +55,8 @@ export function MetricChart(props: { dev: string; metric: string }) {
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      // Always the whole day, however little of it has data yet.
+      scales: { x: { time: true, range: () => [data.from / 1000, data.to / 1000] } },
       axes: [
         { stroke: '#9fb0c2', grid: { stroke: '#2c3a4a' }, ticks: { stroke: '#2c3a4a' } },
         { stroke: '#9fb0c2', grid: { stroke: '#2c3a4a' }, ticks: { stroke: '#2c3a4a' }, values: (_u, vals) => vals.map((v) => `${fmtNumber(v)}${unit ? ' ' + unit : ''}`), size: 70 },

@@ -15,6 +15,8 @@ import { linkProps } from '../../ui/router.js';
 import { MetricChart } from './chart.js';
 import { Battery, LinkState } from './common.js';
 
+const NOT_CHARTED = new Set(['status_word', 'counter']);
+
 type Load = { kind: 'loading' } | { kind: 'missing' } | { kind: 'error'; message: string } | { kind: 'ok'; device: DeviceView };
 
 export function DevicePage(props: { params: Record<string, string> }) {
@@ -92,6 +94,8 @@ export function DevicePage(props: { params: Record<string, string> }) {
   const d = load.device;
   const s = stationState(d, gateways, now);
   const metrics = Object.keys(d.latest);
+  // Charts of measured quantities; flags (smoke, fault) and status words read better as last values.
+  const charted = metrics.filter((m) => typeof d.latest[m]!.value === 'number' && !NOT_CHARTED.has(m));
   const levels = d.alarmLevels as { bd1?: number; bd2?: number; bd3?: number } | undefined;
   return (
     <div class="commune grid" data-testid="commune-device" data-dev={d.id}>
@@ -139,7 +143,7 @@ export function DevicePage(props: { params: Record<string, string> }) {
       <section aria-labelledby="charts-h">
         <h2 id="charts-h">{t('commune.charts')}</h2>
         <div class="chart-grid">
-          {metrics.map((m) => <MetricChart key={m} dev={d.id} metric={m} />)}
+          {charted.map((m) => <MetricChart key={m} dev={d.id} metric={m} />)}
         </div>
       </section>
       <section class="panel" aria-labelledby="alerts-h">

@@ -169,7 +169,8 @@ export function StationMap(props: StationMapProps) {
     // Fit to the stations once they are known (later updates leave the operator's view alone).
     if (!fitted.current && seen.size) {
       const pts = props.devices.filter((d) => seen.has(d.id)).map((d) => L.latLng(d.lat, d.lon));
-      map.fitBounds(L.latLngBounds(pts).pad(0.5), { maxZoom: 14 });
+      // Wide enough to see where the stations are (a single station alone would fill the screen).
+      map.fitBounds(L.latLngBounds(pts).pad(0.5), { maxZoom: 12 });
       fitted.current = true;
     }
   }, [props.devices, props.gateways, now, lang]);
