@@ -80,14 +80,27 @@ test('no tile server: outline, stations by state, legend, commune centres — no
     await tip.waitFor();
     assert.match(await tip.innerText(), /Trạm Kim Long[\s\S]*Mực nước: .+ m · [\s\S]*Bình thường/);
     await page.mouse.move(5, 500);
+
+    // The river rises past BĐ2: the marker turns into level 2's diamond live, without a reload.
+    site.river.setLevel(2.4);
+    const kimLong = page.locator('.st-marker[data-dev=wl-kimlong][data-state=alert][data-level="2"]');
+    await kimLong.waitFor({ timeout: 60_000 });
+    assert.match((await kimLong.getAttribute('aria-label')) ?? '', /Trạm Kim Long: Báo động II/);
     await screenshot(page, 'watch-map');
     assert.deepEqual(foreign, [], 'no request left the hub');
+    // Keyboard: the focused marker opens its alert with Enter.
+    await kimLong.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/watch\/alerts\/\d+$/);
 
     // The shift hands over.
     await page.goto(`${site.base}/watch/handover`);
     await page.locator('[data-testid=handover-since]').waitFor();
     assert.match(await page.locator('[data-testid=handover-last]').innerText(), /Chưa có lần giao ca nào/);
-    const note = 'Ca đêm 01/12: sông Hương dưới BĐ1, đầu báo khói chợ Đông Ba bình thường. Đã kiểm tra trạm Kim Long.';
+    // Since the last 24 h: Kim Long's flood alert was opened and is still open.
+    await page.locator('[data-testid=handover-open] li', { hasText: 'Trạm Kim Long' }).waitFor();
+    assert.match(await page.locator('[data-testid=handover-changes]').innerText(), /Phát sinh[\s\S]*Trạm Kim Long/);
+    const note = 'Ca đêm 01/12: lũ sông Hương tại Kim Long ở mức BĐ II, đã báo UBND phường Kim Long; đầu báo khói chợ Đông Ba bình thường.';
     await page.fill('textarea[name=note]', note);
     await page.click('form button[type=submit]');
     await page.locator('[data-testid=handover-done]').waitFor();
@@ -95,6 +108,9 @@ test('no tile server: outline, stations by state, legend, commune centres — no
     assert.equal(await page.locator('[data-testid=handover-last-note]').innerText(), note);
     assert.match(await page.locator('[data-testid=handover-last]').innerText(), /trucban/);
     assert.doesNotMatch(await page.locator('[data-testid=handover-since]').innerText(), /24 giờ/);
+    // What is still open stays on the page; what happened before the handover is no longer "since".
+    assert.equal(await page.locator('[data-testid=handover-changes]').count(), 0);
+    await page.locator('[data-testid=handover-open] li', { hasText: 'Trạm Kim Long' }).waitFor();
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'watch-handover');
 

@@ -117,7 +117,7 @@ export function StationMap(props: StationMapProps) {
         .filter((c) => typeof c.lat === 'number' && typeof c.lon === 'number')
         .map((c) =>
           L.circleMarker([c.lat!, c.lon!], { radius: 4, color: '#cfd6dd', weight: 1, fillColor: '#cfd6dd', fillOpacity: 0.8, className: 'commune-centre', interactive: false })
-            .bindTooltip(c.name, { permanent: true, direction: 'right', className: 'commune-label', offset: [6, 0] }),
+            .bindTooltip(c.name, { permanent: true, direction: 'bottom', className: 'commune-label', offset: [0, 4] }),
         ),
     ).addTo(map);
     return () => void layer.remove();
@@ -136,9 +136,14 @@ export function StationMap(props: StationMapProps) {
       let m = markers.current.get(d.id);
       if (!m) {
         m = L.marker([d.lat, d.lon], { keyboard: true, riseOnHover: true, title: label, alt: label });
-        m.on('click', () => {
+        const choose = () => {
           const cur = markers.current.get(d.id) as (L.Marker & { _dev?: DeviceView; _state?: StationState }) | undefined;
           if (cur?._dev && cur._state) onStation.current?.(cur._dev, cur._state);
+        };
+        m.on('click', choose);
+        // Leaflet makes the marker focusable (keyboard: true) but fires click on Enter only with a popup.
+        m.on('keypress', (e) => {
+          if ((e as L.LeafletKeyboardEvent).originalEvent.key === 'Enter') choose();
         });
         m.addTo(map);
         markers.current.set(d.id, m);
