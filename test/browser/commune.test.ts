@@ -78,6 +78,10 @@ test('commune 19816: its devices only, on the list and the map; another commune\
   await page.locator('[data-testid=chart-water_level] canvas').first().waitFor({ timeout: 30_000 });
   assert.match(await page.locator('h1').innerText(), /Trạm Kim Long/);
   await screenshot(page, 'commune-device');
+  // In English on the toggle, the same page.
+  await page.click('[data-testid=lang-toggle]');
+  await page.getByRole('heading', { name: 'Charts, last 24 hours' }).waitFor();
+  assert.match(await page.locator('main').innerText(), /Water level: .+ m/);
 
   // The browser logs the answers it was meant to get: 401 (no session before login), 404 (refused).
   assert.deepEqual(errors.filter((e) => !/^Failed to load resource: the server responded with a status of (401|404)\b/.test(e)), []);
