@@ -58,7 +58,8 @@ export function MetricChart(props: { dev: string; metric: string }) {
       // Always the whole day, however little of it has data yet.
       scales: { x: { time: true, range: () => [data.from / 1000, data.to / 1000] } },
       axes: [
-        { stroke: '#9fb0c2', grid: { stroke: '#2c3a4a' }, ticks: { stroke: '#2c3a4a' } },
+        // 24-hour clock in Asia/Ho_Chi_Minh, as every time in the consoles (uPlot's default is US style).
+        { stroke: '#9fb0c2', grid: { stroke: '#2c3a4a' }, ticks: { stroke: '#2c3a4a' }, values: (_u, vals) => vals.map((v) => fmtTime(v * 1000)) },
         { stroke: '#9fb0c2', grid: { stroke: '#2c3a4a' }, ticks: { stroke: '#2c3a4a' }, values: (_u, vals) => vals.map((v) => `${fmtNumber(v)}${unit ? ' ' + unit : ''}`), size: 70 },
       ],
       series: [
