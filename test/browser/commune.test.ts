@@ -59,6 +59,12 @@ test('commune 19816: its devices only, on the list and the map; another commune\
   const text = await page.locator('main').innerText();
   assert.doesNotMatch(text, /fd-chodongba|Đầu báo khói/);
   await screenshot(page, 'commune-devices');
+  // On a phone: list and map stacked, nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('.st-marker[data-dev=wl-kimlong]').waitFor();
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scrolling at 390 px');
+  await screenshot(page, 'commune-devices-phone');
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   // Đông Ba's detector (commune 19801) by direct URL: refused, and nothing of it shown or asked for.
   apiCalls.length = 0;

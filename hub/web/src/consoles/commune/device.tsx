@@ -10,7 +10,7 @@ import { useApp } from '../../app-context.js';
 import { fmtAge, fmtDateTime, fmtNumber } from '../../format.js';
 import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
-import { fmtValue, metricLabel, stationState, useTick, type GatewayLink } from '../../ui/map/stations.js';
+import { fmtValue, metricLabel, orderMetrics, stationState, useTick, type GatewayLink } from '../../ui/map/stations.js';
 import { linkProps } from '../../ui/router.js';
 import { MetricChart } from './chart.js';
 import { Battery, LinkState } from './common.js';
@@ -93,7 +93,7 @@ export function DevicePage(props: { params: Record<string, string> }) {
 
   const d = load.device;
   const s = stationState(d, gateways, now);
-  const metrics = Object.keys(d.latest);
+  const metrics = orderMetrics(Object.keys(d.latest));
   // Charts of measured quantities; flags (smoke, fault) and status words read better as last values.
   const charted = metrics.filter((m) => typeof d.latest[m]!.value === 'number' && !NOT_CHARTED.has(m));
   const levels = d.alarmLevels as { bd1?: number; bd2?: number; bd3?: number } | undefined;

@@ -7,7 +7,7 @@ import { fmtAge } from '../../format.js';
 import { local, t, useLang } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
 import { StationMap } from '../../ui/map/station-map.js';
-import { BATTERY_METRICS, fmtValue, metricLabel, stationState, useStations, useTick } from '../../ui/map/stations.js';
+import { BATTERY_METRICS, fmtValue, metricLabel, orderMetrics, stationState, useStations, useTick } from '../../ui/map/stations.js';
 import { linkProps, navigate } from '../../ui/router.js';
 import { Battery, LinkState } from './common.js';
 
@@ -33,7 +33,7 @@ export function DevicesPage() {
             <ul class="device-cards" data-testid="commune-devices">
               {st.devices.map((d) => {
                 const s = stationState(d, st.gateways, now);
-                const metrics = Object.keys(d.latest).filter((m) => !BATTERY_METRICS.includes(m));
+                const metrics = orderMetrics(Object.keys(d.latest).filter((m) => !BATTERY_METRICS.includes(m)));
                 return (
                   <li key={d.id} class="device-card" data-dev={d.id}>
                     <div class="row device-card-head">

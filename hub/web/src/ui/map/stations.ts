@@ -60,6 +60,15 @@ export function primaryMetric(d: DeviceView): string | null {
   return PRIMARY.find((m) => d.latest[m]) ?? Object.keys(d.latest)[0] ?? null;
 }
 
+/** Measured quantities first (the station's purpose), housekeeping (status, fault) last. */
+export function orderMetrics(metrics: readonly string[]): string[] {
+  const rank = (m: string) => {
+    const i = PRIMARY.indexOf(m);
+    return i >= 0 ? i : m === 'status_word' || m === 'fault' ? 1000 : 100;
+  };
+  return [...metrics].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 /** Metrics that tell a device's battery, in the order they are preferred. */
 export const BATTERY_METRICS = ['battery', 'battery_v', 'battery_voltage'];
 
