@@ -2,7 +2,7 @@
 // Vietnam's outline and its neighbours' (Natural Earth 1:50m, from world-atlas) as GeoJSON for the
 // map when no tile server answers: an IOC network often has no internet. Written to
 // src/map/outline.generated.json (not kept in git), a few tens of kB instead of the world's 750.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { feature } from 'topojson-client';
 
@@ -17,5 +17,7 @@ const features = all.features
   .map((f) => ({ type: 'Feature', id: KEEP[f.id], properties: { iso: KEEP[f.id] }, geometry: { ...f.geometry, coordinates: round(f.geometry.coordinates) } }));
 if (!features.some((f) => f.id === 'VN')) throw new Error('world-atlas: Vietnam (704) not found');
 const out = new URL('../src/map/outline.generated.json', import.meta.url);
+// src/map/ holds only this generated file, so a fresh checkout has no such folder.
+mkdirSync(new URL('.', out), { recursive: true });
 writeFileSync(out, JSON.stringify({ type: 'FeatureCollection', features }));
 console.log(`outline: ${features.length} countries → ${out.pathname}`);
