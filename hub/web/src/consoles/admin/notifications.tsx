@@ -68,6 +68,10 @@ interface RoutesView {
 }
 
 const errorText = (err: unknown) => t('common.error', { message: err instanceof Error ? err.message : String(err) });
+const sevText = (s: string | undefined) => (s && ['minor', 'moderate', 'severe', 'extreme'].includes(s) ? `≥ ${t(`severity.${s}` as MessageKey)}` : t('admin.notify.anySeverity'));
+const EVENT_KINDS = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'acknowledged', 'closed', 'unacknowledged', 'stale', 'missed'];
+/** An alert event's kind in the user's language (an unknown one as the hub names it). */
+const eventText = (k: string) => (EVENT_KINDS.includes(k) ? t(`admin.notify.ev.${k}` as MessageKey) : k);
 const areasText = (areas: string[]) => (areas.includes('*') ? t('admin.notify.allAreas') : areas.join(', '));
 
 function StatusText(props: { status: Status }) {
@@ -184,13 +188,13 @@ export function NotificationsPage() {
                         <td>{i + 1}</td>
                         <td>{r.channels.map((c) => <code key={c}>{c}</code>)}</td>
                         <td>{areasText(r.areas)}</td>
-                        <td>{r.minSeverity ?? t('admin.notify.anySeverity')}</td>
+                        <td>{sevText(r.minSeverity)}</td>
                         <td>
                           {[
                             r.kinds ? `${t('admin.rules.kind')}: ${r.kinds.join(', ')}` : '',
                             r.categories ? r.categories.join(', ') : '',
                             r.levels ? `${t('admin.rules.peak')}: ${r.levels.join(', ')}` : '',
-                            r.events ? `${t('admin.notify.event')}: ${r.events.join(', ')}` : '',
+                            r.events ? `${t('admin.notify.event')}: ${r.events.map(eventText).join(', ')}` : '',
                             r.includeExercise ? t('admin.notify.exercise') : '',
                           ].filter(Boolean).join(' · ') || '—'}
                         </td>
@@ -223,7 +227,7 @@ export function NotificationsPage() {
                         <td>{t('admin.notify.afterValue', { min: e.afterMinutes })}</td>
                         <td>{e.channels.map((c) => <code key={c}>{c}</code>)}</td>
                         <td>{areasText(e.areas)}</td>
-                        <td>{e.minSeverity ?? t('admin.notify.anySeverity')}</td>
+                        <td>{sevText(e.minSeverity)}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -285,7 +289,7 @@ function NotificationTable(props: { rows: Notification[]; action?: (n: Notificat
               <td>{fmtDateTime(n.createdAt)}</td>
               <td><code>{n.channel}</code></td>
               <td>#{n.alertId}</td>
-              <td>{n.eventKind}</td>
+              <td>{eventText(n.eventKind)}</td>
               <td>
                 <StatusText status={n.status} />
                 {n.attemptLog.length ? (
@@ -294,7 +298,7 @@ function NotificationTable(props: { rows: Notification[]; action?: (n: Notificat
                     <ol class="attempts">
                       {n.attemptLog.map((a) => (
                         <li key={a.attempt}>
-                          {fmtDateTime(a.startedAt)} · {fmtDuration(a.durationMs)} · {t(`admin.notify.outcome.${a.outcome}` as MessageKey)}
+                          {fmtDateTime(a.startedAt)} · {a.durationMs < 1000 ? `${a.durationMs} ms` : fmtDuration(a.durationMs)} · {t(`admin.notify.outcome.${a.outcome}` as MessageKey)}
                           {a.error ? <span class="muted"> — {a.error}</span> : null}
                         </li>
                       ))}
