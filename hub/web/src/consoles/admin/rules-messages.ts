@@ -80,6 +80,7 @@ export const adminRulesMessages = defineMessages({
   'admin.rules.end': { vi: 'Kết thúc', en: 'End' },
   'admin.rules.stillOpen': { vi: 'vẫn đang diễn ra', en: 'still open' },
   'admin.rules.peak': { vi: 'Mức cao nhất', en: 'Peak level' },
+  'admin.rules.reachedAt': { vi: '(giá trị khi đạt mức: {value})', en: '(value on reaching it: {value})' },
   'admin.rules.changes': { vi: 'Số lần đổi mức', en: 'Level changes' },
   'admin.rules.reopened': { vi: 'Mở lại', en: 'Reopened' },
   'admin.rules.listed': { vi: 'Hiển thị {n}/{total} đợt.', en: 'Showing {n} of {total} episodes.' },

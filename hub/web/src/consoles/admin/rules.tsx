@@ -379,7 +379,7 @@ function BacktestView(props: { answer: BacktestAnswer }) {
                   <td>{e.end === null ? <em>{t('admin.rules.stillOpen')}</em> : fmtDateTime(e.end)}</td>
                   <td>
                     <LevelBadge level={e.maxLevel} label={e.maxLabel} />
-                    {e.peakValue !== null ? <span class="muted small"> {fmtNumber(e.peakValue)}</span> : null}
+                    {e.peakValue !== null ? <span class="muted small"> {t('admin.rules.reachedAt', { value: fmtNumber(e.peakValue) })}</span> : null}
                   </td>
                   <td>{e.changes}</td>
                   <td>{e.reopened}</td>
