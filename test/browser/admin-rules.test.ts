@@ -2,7 +2,8 @@
  * The admin console's rules and notifications pages in Chromium against the whole demo site: the
  * admin enrols TOTP at first login; the demo river runs fast so the hub stores a flood; the admin
  * opens the flood rule, changes its tiers above BĐ3, backtests it over the stored data (its
- * episodes, and the rule in force alongside), saves it with a note, and the new version is listed.
+ * episodes, and the rule in force alongside), saves it with a note, and the new version is listed;
+ * a new rule is saved and deleted after a confirmation.
  * A webhook receiver that refuses makes a dead letter; the notifications page shows the routes in
  * force (no secret), the recent notifications with their attempts, and replays the dead letter.
  */
@@ -128,6 +129,18 @@ test('admin rules: TOTP enrolment, backtest of an edited flood rule over stored 
   assert.match((await v2.textContent())!, /Bậc trên BĐ3: 0,5 m/);
   assert.match((await v2.textContent())!, /quantri/);
   await until(async () => (await floodRow.textContent())!.includes('v2'), 'the list shows version 2');
+
+  // A new rule, saved, then deleted after the confirmation.
+  await page.getByRole('button', { name: 'Quy tắc mới' }).click();
+  await page.locator('[data-testid=rule-editor] textarea[name=spec]').waitFor();
+  await page.locator('[data-testid=rule-editor] input[name=note]').fill('thử');
+  await page.locator('[data-testid=rule-editor] [data-testid=save-rule]').click();
+  const newRow = page.locator('[data-testid=rules-table] tr[data-rule=new-rule]');
+  await newRow.waitFor();
+  assert.match((await newRow.textContent())!, /API/, 'saved through the API');
+  await page.getByRole('button', { name: 'Xóa quy tắc' }).click();
+  await page.getByRole('button', { name: 'Xác nhận xóa' }).click();
+  await newRow.waitFor({ state: 'detached' });
 
   // Notifications: the webhook refused the flood's notifications — dead letters.
   await until(async () => {
