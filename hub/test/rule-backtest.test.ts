@@ -144,10 +144,10 @@ test('backtest: a window holding more readings than the limit is cut short and s
   // The built-in flood rule, compiled against the running hub's registry.
   const rule = hub.rules.rules.find((r) => r.spec.id === 'flood')!;
   const opts = { store: hub.store, scope: SYSTEM_SCOPE, from: now - 86_400_000, to: now };
-  const full = backtestRule(rule, opts);
+  const full = await backtestRule(rule, opts);
   assert.equal(full.capped, false);
   assert.equal(full.coveredTo, now);
-  const cut = backtestRule(rule, { ...opts, maxReadings: 20 });
+  const cut = await backtestRule(rule, { ...opts, maxReadings: 20 });
   assert.equal(cut.capped, true);
   assert.equal(cut.readings, 20);
   assert.equal(cut.coveredTo, readings[19]!.ts, 'judged up to the last reading read');

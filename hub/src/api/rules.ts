@@ -132,12 +132,12 @@ export const rulesRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = async (a
       let saved = null;
       if (current) {
         try {
-          saved = { ...backtestRule(compileRule(current.spec, deps.registry), opts), version: current.version };
+          saved = { ...(await backtestRule(compileRule(current.spec, deps.registry), opts)), version: current.version };
         } catch (err) {
           if (!(err instanceof RuleSpecError)) throw err;
         }
       }
-      return { days, candidate: backtestRule(candidate, opts), saved };
+      return { days, candidate: await backtestRule(candidate, opts), saved };
     },
   );
 
