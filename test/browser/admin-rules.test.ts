@@ -14,8 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'otplib';
-import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+import { adminLogin, browserMissing, launchBrowser, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
 import { DEMO_PASSWORD, startDemoSite } from '../lib/demo-site.js';
 import { hubClient } from '../lib/hub-client.js';
 import { until } from '../lib/procs.js';
@@ -72,13 +71,8 @@ test('admin rules: TOTP enrolment, backtest of an edited flood rule over stored 
   const errors = pageErrors(page);
 
   // First login of an admin: TOTP enrolment (the code an authenticator app would show).
-  await login(page, site.base, 'quantri', DEMO_PASSWORD);
-  const secret = (await page.locator('[data-testid=mfa-secret]').textContent())!.trim();
+  const secret = await adminLogin(page, site.base, 'quantri', DEMO_PASSWORD);
   assert.match(secret, /^[A-Z2-7]{16,}$/, 'a base32 secret to type in by hand');
-  await page.fill('input[name=code]', await generate({ secret, epoch: Math.floor(Date.now() / 1000) }));
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=recovery-codes]');
-  await page.click('button.primary');
 
   // The flood has been stored: the live flood alert went above BĐ3 + 0.3 m.
   await until(async () => (await client.alerts('wl-kimlong')).some((a) => (a as { rule?: string }).rule === 'flood' && a.levels.some((l) => l >= 4)), 'the flood stored above BĐ3 + 0.3 m', 90_000, 500);
