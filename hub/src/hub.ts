@@ -303,7 +303,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       { store, registry, alerts: alertViews, alertActions, rules, metrics, logger: logger.child({ area: 'api' }), version: VERSION, startedAt, brokerClients: () => broker.connectedClients(),
         audit, auth, storage, allowedHosts: cfg.http.allowedHosts, loginRatePerMinute: cfg.auth.loginRatePerMinute,
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, notify, ...(https ? { https } : {}),
-        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream), handovers: new HandoverService(new SqliteHandoverStore(db), alertViews),
+        cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream), flapWindowMs: cfg.alerts.flapWindowMinutes * 60_000,
+        handovers: new HandoverService(new SqliteHandoverStore(db), alertViews),
         console: { dir: cfg.http.console.enabled ? (cfg.http.console.dir ?? DEFAULT_CONSOLE_DIR) : null, tiles: cfg.http.console.tiles ?? null } },
       { host: cfg.http.host, port: cfg.http.port },
     );

@@ -54,12 +54,15 @@ export function foreignRequests(page: Page, base: string): string[] {
   return out;
 }
 
-/** Errors the page threw or logged (a test fails on them). */
+/**
+ * Errors the page threw or logged (a test fails on them). A 401 is how the app learns nobody is
+ * signed in yet (GET /auth/me before the login form): Chromium logs it, it is not an error.
+ */
 export function pageErrors(page: Page): string[] {
   const out: string[] = [];
   page.on('pageerror', (e) => out.push(String(e)));
   page.on('console', (m) => {
-    if (m.type() === 'error') out.push(m.text());
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) out.push(m.text());
   });
   return out;
 }
@@ -82,4 +85,32 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
+}
+
+/**
+ * Logs an admin in at the console. At the account's first login the console makes them enrol
+ * TOTP: the secret is read from the page, a code computed, the recovery codes acknowledged.
+ * Returns the secret (later logins need a code from it).
+ */
+export async function adminLogin(page: Page, base: string, username: string, password: string, secret?: string): Promise<string> {
+  const { totpAt } = await import('../../hub/src/auth/totp.js');
+  if (secret) {
+    await login(page, base, username, password, await freshTotp(secret, totpAt));
+    return secret;
+  }
+  await login(page, base, username, password);
+  const shown = (await page.locator('[data-testid=mfa-secret]').textContent({ timeout: 20_000 }))!.trim();
+  await page.fill('input[name=code]', await totpAt(shown));
+  await page.click('button[type=submit]');
+  await page.locator('[data-testid=recovery-codes]').waitFor({ timeout: 20_000 });
+  await page.getByRole('button').filter({ hasText: /Tiếp tục|Continue/ }).click();
+  return shown;
+}
+
+/** A code of the next 30 s step if this one may have been used already (the hub refuses a replay). */
+async function freshTotp(secret: string, totpAt: (s: string, now?: number) => Promise<string>): Promise<string> {
+  const now = Date.now();
+  const intoStep = now % 30_000;
+  await new Promise((r) => setTimeout(r, 30_000 - intoStep + 200));
+  return totpAt(secret);
 }

@@ -67,7 +67,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions & { setti
       if (path.startsWith('assets/')) return reply.sendFile(path, { immutable: true, maxAge: 365 * 86_400_000 });
       // Any other path is a page of the app: its router decides (and the API scopes the data).
       void reply.header('cache-control', 'no-cache');
-      return reply.sendFile('index.html', { maxAge: 0 });
+      return reply.sendFile('index.html', { cacheControl: false });
     });
   }
 };

@@ -3,14 +3,17 @@
  *
  * GET  /api/v1/notifications?status=&channel=&alertId=&beforeId=&limit=   newest first, each with its attempts
  * GET  /api/v1/notifications/dead?channel=&beforeId=&limit=               dead letters
+ * GET  /api/v1/notifications/routes                                       channels, routes and escalation tiers in force (no secrets)
  * GET  /api/v1/notifications/:id                                          one row, its attempts and what it carries
  * POST /api/v1/notifications/:id/replay                                   a dead letter back into the queue
  * POST /api/v1/notifications/dead/replay   {channel?}                     every dead letter (of a channel)
  *
  * Rows of alerts outside the caller's areas do not exist for it (404). Replays are audited.
  */
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { alertsTopic } from '@ioc/shared';
 import { CHANNEL_ID_PATTERN } from '../notify/config.js';
+import type { ChannelConfig } from '../notify/config.js';
 import type { NotificationView } from '../notify/service.js';
 import { actorOf, scopeOf } from './auth-hook.js';
 import { ErrorBody } from './auth.js';
@@ -49,6 +52,67 @@ const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1
 const BeforeId = Type.Optional(Type.Integer({ minimum: 1 }));
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 const List = Type.Object({ notifications: Type.Array(NotificationSchema) });
+
+const Severity = Type.Union([Type.Literal('minor'), Type.Literal('moderate'), Type.Literal('severe'), Type.Literal('extreme')]);
+const ChannelView = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  /** Where it goes, without credentials: a webhook's origin and path, e-mail recipients, the MQTT topic's area. */
+  destination: Type.String(),
+  /** Whether a secret (webhook signing key, SMTP password) is configured; never the secret or where it is kept. */
+  secret: Type.Boolean(),
+  concurrency: Type.Integer(),
+  timeoutMs: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  maxAgeMinutes: Type.Number(),
+  retry: Type.Object({ initialMs: Type.Integer(), maxMs: Type.Integer() }),
+  pending: Type.Integer(),
+  dead: Type.Integer(),
+  oldestPendingAt: Nullable(Type.Integer()),
+});
+const RoutesView = Type.Object({
+  channels: Type.Array(ChannelView),
+  routes: Type.Array(
+    Type.Object({
+      channels: Type.Array(Type.String()),
+      areas: Type.Array(Type.String()),
+      minSeverity: Type.Optional(Severity),
+      levels: Type.Optional(Type.Array(Type.Integer())),
+      kinds: Type.Optional(Type.Array(Type.String())),
+      categories: Type.Optional(Type.Array(Type.String())),
+      events: Type.Optional(Type.Array(Type.String())),
+      includeExercise: Type.Boolean(),
+    }),
+  ),
+  escalation: Type.Array(
+    Type.Object({ afterMinutes: Type.Number(), channels: Type.Array(Type.String()), areas: Type.Array(Type.String()), minSeverity: Type.Optional(Severity), includeExercise: Type.Boolean() }),
+  ),
+});
+
+/** A channel's settings without its secrets: a whitelist, so a channel type's new option is not shown by accident. */
+function channelView(c: ChannelConfig): Omit<Static<typeof ChannelView>, 'pending' | 'dead' | 'oldestPendingAt'> {
+  let destination = '';
+  if (c.type === 'webhook' && typeof c.url === 'string') {
+    try {
+      const u = new URL(c.url);
+      destination = `${u.origin}${u.pathname}`;
+    } catch {
+      destination = '';
+    }
+  } else if (c.type === 'email' && Array.isArray(c.to)) destination = (c.to as string[]).join(', ');
+  else if (c.type === 'mqtt') destination = alertsTopic(c.area === 'province' ? '{province}' : '{commune}');
+  return {
+    id: c.id,
+    type: c.type,
+    destination,
+    secret: ['secretFile', 'secretEnv', 'passwordFile', 'passwordEnv'].some((k) => c[k] !== undefined),
+    concurrency: c.concurrency,
+    timeoutMs: c.timeoutMs,
+    maxAttempts: c.maxAttempts,
+    maxAgeMinutes: c.maxAgeMinutes,
+    retry: { initialMs: c.retry.initialMs, maxMs: c.retry.maxMs },
+  };
+}
 
 /** What the API shows of a row (the payload only on GET /:id). */
 const view = (v: NotificationView) => ({
@@ -101,6 +165,20 @@ export const notificationsRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = 
       const { channel, beforeId, limit } = req.query;
       const rows = notify.list({ status: 'dead', ...(channel ? { channel } : {}), ...(beforeId !== undefined ? { beforeId } : {}), limit: limit ?? 100 }, scopeOf(req).devices);
       return { notifications: rows.map(view) };
+    },
+  );
+
+  app.get(
+    '/notifications/routes',
+    { config: { access: 'notify.manage' }, schema: { response: { 200: RoutesView, '4xx': ErrorBody } } },
+    async () => {
+      const cfg = notify.config;
+      const stats = new Map(notify.stats().map((s) => [s.channel, s]));
+      return {
+        channels: cfg.channels.map((c) => ({ ...channelView(c), pending: stats.get(c.id)?.pending ?? 0, dead: stats.get(c.id)?.dead ?? 0, oldestPendingAt: stats.get(c.id)?.oldestPendingAt ?? null })),
+        routes: cfg.routes.map((r) => ({ ...r })),
+        escalation: cfg.escalation.map((e) => ({ ...e })),
+      };
     },
   );
 

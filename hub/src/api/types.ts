@@ -49,6 +49,8 @@ export interface ApiDeps {
   /** Serve HTTPS with this certificate chain (PEM: the server certificate, then its CA) and key. */
   https?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
+  /** The alert engine's flap window (hub.yaml alerts.flapWindowMinutes), for rule backtests. */
+  flapWindowMs?: number;
   /** The live feed behind /api/v1/stream (absent: no stream route). */
   live?: LiveFeed;
   stream?: Partial<StreamOptions>;

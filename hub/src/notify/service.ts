@@ -88,6 +88,11 @@ export class NotifyService {
     }
   }
 
+  /** The configuration in force, as checked at start (callers showing it must leave out what names secrets). */
+  get config(): NotifyConfig {
+    return this.o.config;
+  }
+
   /** Creates the channels and starts delivering; routes what the alert history holds beyond the mark. */
   start(opts: StartOptions = {}): void {
     if (this.dispatcher || this.closed) return;
