@@ -164,9 +164,9 @@ export function AuditPage() {
                     <tr>
                       <th scope="col">{t('admin.audit.seq')}</th>
                       <th scope="col">{t('common.time')}</th>
-                      <th scope="col">{t('admin.audit.actor')}</th>
-                      <th scope="col">{t('admin.audit.action')}</th>
-                      <th scope="col">{t('admin.audit.target')}</th>
+                      <th scope="col">{t('admin.audit.colActor')}</th>
+                      <th scope="col">{t('admin.audit.colAction')}</th>
+                      <th scope="col">{t('admin.audit.colTarget')}</th>
                       <th scope="col">{t('admin.audit.outcome')}</th>
                       <th scope="col">{t('admin.audit.summary')}</th>
                     </tr>
