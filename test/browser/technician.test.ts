@@ -52,6 +52,8 @@ test('technician: gateway health, an enrolment token from the console enrols a r
   assert.ok(gw.gateway.outbox, 'the demo gateway reported its outbox');
   assert.match(await row.locator('[data-col=certificate]').innerText(), /Hợp lệ đến/);
   assert.match(await row.locator('[data-col=version]').innerText(), /\S/);
+  // The gateway's periodic status (every 10 s) reaches the row through the live feed: its last ack shows.
+  await row.locator('[data-col=lastAck]').filter({ hasText: /trước|vừa xong/ }).waitFor({ timeout: 40_000 });
   await screenshot(page, 'technician-gateways');
 
   // A token for a gateway the hub has never heard of, in Kim Long.
