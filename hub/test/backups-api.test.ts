@@ -131,3 +131,8 @@ test('one backup at a time: a second one while the first runs is refused', async
   clock += 60_000;
   assert.equal((await req('POST', '/api/v1/backups', 'admin')).status, 201, 'free again once the first is done');
 });
+
+test('hub.yaml backup.dir: resolved against the config folder; absent, the hub uses {dataDir}/backups', () => {
+  assert.equal(resolveHubConfig({ ...testConfig('./data'), backup: { dir: './backups-elsewhere' } }, '/etc/ioc').backup.dir, '/etc/ioc/backups-elsewhere');
+  assert.deepEqual(resolveHubConfig(testConfig('./data'), '/etc/ioc').backup, {});
+});
