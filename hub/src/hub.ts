@@ -35,8 +35,9 @@ import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
 import { HandoverService } from './handover/service.js';
 import { SqliteHandoverStore } from './handover/store.js';
+import { BackupService } from './backup/service.js';
 import { openEnrolment, type EnrolmentService } from './enrol/index.js';
-import { loadHubKeyring, type Keyring } from './secrets/keyring.js';
+import { hubKeyFile, loadHubKeyring, type Keyring } from './secrets/keyring.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { SYSTEM_SCOPE, type Store } from './store/types.js';
 import { VERSION } from './version.js';
@@ -305,6 +306,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
         enrolment: enrolment.service, enrolRatePerMinute: cfg.enrolment.ratePerMinute, mqttPort: broker.port, notify, ...(https ? { https } : {}),
         cap: capSettings(cfg.cap), live, stream: streamOptions(cfg.stream), flapWindowMs: cfg.alerts.flapWindowMinutes * 60_000,
         handovers: new HandoverService(new SqliteHandoverStore(db), alertViews),
+        backups: new BackupService({ dir: cfg.backup.dir ?? join(dataDir, 'backups'), dbPath: join(dataDir, 'hub.db'), audit,
+          secretKey: keyring.source.startsWith('env:') ? `$${keyring.source.slice(4)}` : hubKeyFile(cfg.hub) }),
         console: { dir: cfg.http.console.enabled ? (cfg.http.console.dir ?? DEFAULT_CONSOLE_DIR) : null, tiles: cfg.http.console.tiles ?? null } },
       { host: cfg.http.host, port: cfg.http.port },
     );

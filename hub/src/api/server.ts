@@ -17,6 +17,7 @@ import { alertsRoutes } from './alerts.js';
 import { rulesRoutes } from './rules.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
+import { backupsRoutes } from './backups.js';
 import { installAuthHook } from './auth-hook.js';
 import { capRoutes } from './cap.js';
 import { consoleConfigRoutes, consoleRoutes } from './console.js';
@@ -104,6 +105,7 @@ export function buildApi(deps: ApiDeps): ApiInstance {
   void app.register(authRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(usersRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(auditRoutes, { ...opts, prefix: API_PREFIX });
+  void app.register(backupsRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(gatewaysRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(enrolmentRoutes, { ...opts, prefix: API_PREFIX });
   void app.register(devicesRoutes, { ...opts, prefix: API_PREFIX });

@@ -8,6 +8,7 @@ import type { RuleSet } from '../alerts/rule-set.js';
 import type { AlertViews } from '../alerts/views.js';
 import type { AuditLog } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
+import type { BackupService } from '../backup/service.js';
 import type { CapSettings } from '../cap/types.js';
 import type { Registry } from '../config/registry.js';
 import type { StorageState } from '../health/storage.js';
@@ -62,6 +63,8 @@ export interface ApiDeps {
   notify?: NotifyService;
   /** Shift handovers (absent: those routes answer 404). */
   handovers?: HandoverService;
+  /** Backups made by the running hub (absent: those routes answer 404; `ioc-hub backup` still works). */
+  backups?: BackupService;
 }
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

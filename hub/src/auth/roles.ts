@@ -17,9 +17,10 @@ export type Permission =
   | 'apikeys.manage'
   | 'audit.read'
   | 'metrics.read'
-  | 'notify.manage'; // notification queue, dead letters and their replay
+  | 'notify.manage' // notification queue, dead letters and their replay
+  | 'backups.manage'; // list the hub's backups, make one now
 
-const ALL: readonly Permission[] = ['read', 'alerts.act', 'alerts.shelve', 'rules.manage', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read', 'notify.manage'];
+const ALL: readonly Permission[] = ['read', 'alerts.act', 'alerts.shelve', 'rules.manage', 'gateways.enrol', 'gateways.revoke', 'gateways.seqs', 'users.manage', 'apikeys.manage', 'audit.read', 'metrics.read', 'notify.manage', 'backups.manage'];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(ALL),

@@ -70,6 +70,7 @@ function resolvePaths(c: ResolvedHubConfig, configDir: string): ResolvedHubConfi
       console: { ...c.http.console, ...(c.http.console.dir ? { dir: abs(c.http.console.dir) } : {}) },
     },
     notify: resolveNotifyPaths(c.notify, abs),
+    backup: { ...c.backup, ...(c.backup.dir ? { dir: abs(c.backup.dir) } : {}) },
   };
 }
 

@@ -370,6 +370,17 @@ export const HubConfigSchema = Type.Object(
     ),
     /** Alert notifications: channels, routes, escalation (../notify/config.ts). None by default. */
     notify: NotifyConfigSchema,
+    backup: Type.Object(
+      {
+        /**
+         * Where the running hub writes the backups an admin makes from the console (POST
+         * /api/v1/backups); default {dataDir}/backups. Put it on another disk if you can, and copy
+         * the files off the machine: a backup next to hub.db dies with its disk.
+         */
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         /** When absent: $LOG_LEVEL, else info. */
@@ -404,6 +415,7 @@ export type HubConfig = {
   cap?: Partial<Static<typeof HubConfigSchema>['cap']>;
   notify?: NotifyConfigInput;
   stream?: Partial<Static<typeof HubConfigSchema>['stream']>;
+  backup?: { dir?: string };
   log?: { level?: Static<typeof LogLevel> };
 };
 

@@ -72,7 +72,7 @@ export function LoginPage(props: { onLogin: (r: LoginResult) => void }) {
           {needOtp ? (
             <label>
               {t('login.otp')}
-              <input name="otp" inputMode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z-]{6,20}" required autoFocus value={otp} onInput={(e) => setOtp((e.target as HTMLInputElement).value.trim())} />
+              <input name="otp" inputMode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z\-]{6,20}" required autoFocus value={otp} onInput={(e) => setOtp((e.target as HTMLInputElement).value.trim())} />
             </label>
           ) : null}
           {error ? <p class="error" role="alert">{error}</p> : null}

@@ -1,11 +1,142 @@
-import { t } from '../../i18n/index.js';
+/**
+ * Backups (admins): the backups in the hub's backup folder (time, size, the check recorded when
+ * each was made), "Back up now" (a consistent online copy while the hub runs), and what a backup
+ * does not hold (the secret key) and how to restore (a command, with the hub stopped).
+ */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError, api } from '../../api/client.js';
+import { fmtDateTime, fmtNumber } from '../../format.js';
+import { t, useLang } from '../../i18n/index.js';
 import { AdminNav } from './nav.js';
+import { errorText } from './users.js';
+import './admin.css';
+
+interface Backup {
+  name: string;
+  file: string;
+  bytes: number;
+  createdAt: number;
+  check: { sha256: string; schemaVersion: number; by: string; auditSeq: number } | null;
+}
+
+interface Listing {
+  dir: string;
+  secretKey: string;
+  running: boolean;
+  backups: Backup[];
+}
+
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${fmtNumber(n / 1024, 1)} KiB`;
+  if (n < 1024 ** 3) return `${fmtNumber(n / 1024 ** 2, 1)} MiB`;
+  return `${fmtNumber(n / 1024 ** 3, 2)} GiB`;
+}
 
 export function BackupsPage() {
+  useLang();
+  const [list, setList] = useState<Listing | null>(null);
+  const [off, setOff] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    api<Listing>('/backups').then(
+      (r) => setList(r),
+      (e: unknown) => (e instanceof ApiError && e.status === 404 ? setOff(true) : setError(errorText(e))),
+    );
+  }, []);
+  useEffect(load, [load]);
+
+  const now = async () => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const r = await api<{ backup: Backup & { durationMs: number } }>('/backups', { method: 'POST' });
+      setDone(t('admin.backups.done', { file: r.backup.name, size: fmtBytes(r.backup.bytes), secs: fmtNumber(r.backup.durationMs / 1000, 1) }));
+      load();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const dir = list?.dir ?? '/var/backups/ioc';
   return (
     <div>
       <AdminNav />
-      <h1>{t('admin.backups.title')}</h1>
+      <div class="adm-sections">
+        <h1>{t('admin.backups.title')}</h1>
+        <section class="panel">
+          <p>{t('admin.backups.intro')}</p>
+          {off ? <p class="adm-warn">{t('admin.backups.off')}</p> : null}
+          {list ? (
+            <p>
+              {t('admin.backups.dir')} <code data-testid="backup-dir">{list.dir}</code>
+            </p>
+          ) : null}
+          {list ? (
+            <div class="row">
+              <button type="button" class="primary" onClick={() => void now()} disabled={busy || list.running}>
+                {busy || list.running ? t('admin.backups.running') : t('admin.backups.now')}
+              </button>
+            </div>
+          ) : null}
+          {error ? <p class="error" role="alert">{error}</p> : null}
+          {done ? <p class="adm-ok" role="status" data-testid="backup-done">{done}</p> : null}
+        </section>
+        {list ? (
+          <section class="panel">
+            {list.backups.length === 0 ? (
+              <p class="muted">{t('admin.backups.none')}</p>
+            ) : (
+              <div class="adm-wrap">
+                <table class="adm-table" data-testid="backups">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('admin.backups.file')}</th>
+                      <th scope="col">{t('admin.backups.time')}</th>
+                      <th scope="col">{t('admin.backups.size')}</th>
+                      <th scope="col">{t('admin.backups.verified')}</th>
+                      <th scope="col">{t('admin.backups.by')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {list.backups.map((b) => (
+                      <tr key={b.name} data-backup={b.name}>
+                        <th scope="row"><code>{b.name}</code></th>
+                        <td>{fmtDateTime(b.createdAt)}</td>
+                        <td>{fmtBytes(b.bytes)}</td>
+                        <td data-col="check">
+                          {b.check ? (
+                            <span class="adm-ok" title={`sha256 ${b.check.sha256}`}>{t('admin.backups.verifiedOk', { v: b.check.schemaVersion })}</span>
+                          ) : (
+                            <span class="adm-warn">{t('admin.backups.unverified')}</span>
+                          )}
+                        </td>
+                        <td>{b.check ? <code>{b.check.by}</code> : '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        ) : !off && !error ? (
+          <p class="muted" aria-busy="true">{t('common.loading')}</p>
+        ) : null}
+        <section class="panel">
+          {list ? <p class="adm-warn">{t('admin.backups.key', { key: list.secretKey })}</p> : null}
+          <p class="muted">{t('admin.backups.offsite')}</p>
+          <p>{t('admin.backups.cli')}</p>
+          <pre><code>{`ioc-hub backup ${dir}/hub-$(date +%F).db --config /etc/ioc/hub.yaml`}</code></pre>
+          <p>{t('admin.backups.restore')}</p>
+          <pre><code>{`systemctl stop ioc-hub\nioc-hub restore ${dir}/<file>.db --config /etc/ioc/hub.yaml\nsystemctl start ioc-hub`}</code></pre>
+        </section>
+      </div>
     </div>
   );
 }

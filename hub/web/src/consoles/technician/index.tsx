@@ -1,8 +1,24 @@
+/** The technician console: gateways and their health, enrolment tokens, revocation, live device values. */
 import type { ConsoleDef } from '../types.js';
-import { t } from '../../i18n/index.js';
+import { t, useLang } from '../../i18n/index.js';
+import { DeviceLivePage, DevicePicker } from './device-live.js';
+import { EnrolPanel } from './enrol.js';
+import { GatewaysTable, useGateways } from './gateways.js';
+import './technician.css';
 
 function Home() {
-  return <h1>{t('technician.title')}</h1>;
+  useLang();
+  const gw = useGateways();
+  return (
+    <div class="tech-sections">
+      <h1 class="tech-sr">{t('nav.technician')}</h1>
+      <GatewaysTable gw={gw} />
+      <div class="tech-sections two">
+        <EnrolPanel onEnrolled={() => void gw.load()} />
+        <DevicePicker />
+      </div>
+    </div>
+  );
 }
 
 export const technicianConsole: ConsoleDef = {
@@ -10,5 +26,8 @@ export const technicianConsole: ConsoleDef = {
   path: '/technician',
   nav: 'nav.technician',
   roles: ['technician', 'admin'],
-  routes: [{ pattern: '/technician', component: Home }],
+  routes: [
+    { pattern: '/technician', component: Home },
+    { pattern: '/technician/devices/:id', component: DeviceLivePage },
+  ],
 };
