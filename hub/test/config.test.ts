@@ -48,7 +48,7 @@ test('defaults of a minimal file', () => {
   });
   assert.deepEqual(config.ingest, { maxClockSkewMs: 600_000, maxReadingAgeDays: 30, groupCommit: { maxBatches: 64, maxReadings: 2000, maxWaitMs: 5 } });
   assert.deepEqual(config.stream, { resumeMaxItems: 100_000, resumeMaxAgeS: 600, heartbeatS: 30, maxClients: 500, maxLagS: 30, highWaterKB: 1024 });
-  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [] });
+  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [], console: { enabled: true } });
   assert.equal(config.auth.open, false, 'logins are on unless a file turns them off');
   assert.equal(config.hub.dataDir, '/etc/ioc/data');
   assert.equal(config.alerts.lateAfterS, 120);
