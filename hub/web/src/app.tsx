@@ -32,7 +32,15 @@ function SignedIn(props: { me: Me; config: ConsoleConfig; reload: () => Promise<
   const stream = useMemo(() => new LiveStream('', props.signOut), [props.me.id]);
   useEffect(() => {
     stream.start();
-    return () => stream.stop();
+    // The stream's upgrade fails without a word when the session has ended (expired, revoked,
+    // signed out elsewhere): when the link drops, ask who we are — a 401 there signs this page out.
+    const off = stream.onState((s) => {
+      if (s === 'down') void api('/auth/me').catch(() => undefined);
+    });
+    return () => {
+      off();
+      stream.stop();
+    };
   }, [stream]);
   const value: AppContextValue = {
     me: props.me,
@@ -40,6 +48,7 @@ function SignedIn(props: { me: Me; config: ConsoleConfig; reload: () => Promise<
     config: props.config,
     refreshMe: props.reload,
     logout: async () => {
+      stream.stop(); // before the session ends, so it does not try to reconnect without one
       await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
       props.signOut();
     },
