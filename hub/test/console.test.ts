@@ -112,3 +112,9 @@ test('consoles not built: pages are not found, the API still answers', async () 
   assert.equal((await bare.inject({ method: 'GET', url: '/' })).statusCode, 404);
   assert.equal((await bare.inject({ method: 'GET', url: '/api/v1/health' })).statusCode, 200);
 });
+
+test('paths under /metrics are not pages', async () => {
+  const r = await app.inject({ method: 'GET', url: '/metrics/anything' });
+  assert.equal(r.statusCode, 404);
+  assert.equal(r.json().error, 'not_found');
+});

@@ -60,7 +60,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions & { setti
     await app.register(fastifyStatic, { root: dir, serve: false });
     app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) => {
       const path = (req.params as { '*': string })['*'];
-      if (path.startsWith('api/') || path === 'api' || path === 'metrics') {
+      if (/^(api|metrics)(\/|$)/.test(path)) {
         return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} /${path.split('?')[0]}` });
       }
       void reply.header('content-security-policy', csp);
