@@ -91,12 +91,12 @@ const Row = memo(function Row({ a, flashing, now, acting, ackOpen, onAck }: RowP
   return (
     <>
       <tr class={`alert-row${flashing ? ' flashing' : ''}${a.stale ? ' is-stale' : ''}`} data-alert-id={a.id} data-level={a.level} data-state={a.state} data-flashing={flashing ? 'true' : undefined}>
-        <td>
+        <td class="level">
           <LevelBadge level={a.level} label={a.levelLabel} stale={a.stale} />
           {flashing ? <strong class="new-tag">{t('watch.new')}</strong> : null}
         </td>
         <td>{t(`category.${a.category}` as MessageKey)}</td>
-        <td>{whereOf(a)}</td>
+        <td class="where">{whereOf(a)}</td>
         <td>
           <span class="state">{t(`state.${a.state}` as MessageKey)}</span> <Markers a={a} />
         </td>

@@ -12,7 +12,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api/client.js';
 import type { ReadingRow } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
-import { fmtNumber, TIME_ZONE } from '../../format.js';
+import { fmtDateTime, fmtNumber, TIME_ZONE } from '../../format.js';
 import { t, useLang } from '../../i18n/index.js';
 import { errorText } from './board.js';
 
@@ -148,8 +148,10 @@ export function Hydrograph({ dev, metric, thresholds }: { dev: string; metric: s
     const el = box.current;
     if (!el || !data) return;
     const xs = data.points.ts.map((x) => x / 1000);
+    const long = hours > 12;
+    const tick = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false, ...(long ? { day: '2-digit', month: '2-digit' } : {}) });
     const series: uPlot.Series[] = [
-      {},
+      { label: t('common.time'), value: (_u, v) => (v == null ? '—' : fmtDateTime(v * 1000)) },
       { label: `${t('alert.series')} (${data.unit})`, stroke: '#4ea1ff', width: 2, points: { show: false } },
       ...thresholds.map((th) => ({ label: `${t(th.key)} ${fmtNumber(th.value)} ${data.unit}`, stroke: th.colour, width: 1.5, dash: [8, 6], points: { show: false } })),
     ];
@@ -164,7 +166,7 @@ export function Hydrograph({ dev, metric, thresholds }: { dev: string; metric: s
         width: Math.max(280, el.clientWidth),
         height: 320,
         series,
-        axes: [axis, { ...axis, label: data.unit }],
+        axes: [{ ...axis, values: (_u, splits) => splits.map((x) => tick.format(x * 1000)) }, { ...axis, label: data.unit, values: (_u, splits) => splits.map((x) => fmtNumber(x)) }],
         scales: { x: { time: true } },
         // Station times, whatever the browser's zone.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
