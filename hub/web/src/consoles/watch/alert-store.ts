@@ -46,6 +46,9 @@ class AlertStore {
   private frame: number | null = null;
   private readonly listeners = new Set<() => void>();
   private loading: Promise<void> | null = null;
+  private helloSeen = false;
+  /** Closed alerts' last update, by id. */
+  private readonly closed = new Map<number, number>();
 
   /** Attaches to the session's stream once (idempotent) and loads the board. */
   attach(stream: LiveStream): void {
@@ -54,6 +57,9 @@ class AlertStore {
     this.stream = stream;
     this.alerts.clear();
     this.alarming.clear();
+    this.closed.clear();
+    this.helloSeen = false;
+    this.load = { kind: 'loading' };
     silenceAlarm();
     this.unsubscribe = stream.subscribe((m) => this.onMessage(m));
     void this.reload();
@@ -94,7 +100,10 @@ class AlertStore {
   }
 
   private onMessage(m: StreamMessage): void {
-    if (m.type === 'reset' || (m.type === 'hello' && !m.resumed && this.load.kind !== 'loading')) {
+    // A reconnection the hub could not resume (or a reset): what was missed comes from the REST API.
+    const missed = m.type === 'reset' || (m.type === 'hello' && !m.resumed && this.helloSeen);
+    if (m.type === 'hello') this.helloSeen = true;
+    if (missed) {
       void this.reload();
       return;
     }
@@ -114,7 +123,11 @@ class AlertStore {
   private put(a: AlertView, rising: boolean): void {
     const old = this.alerts.get(a.id);
     if (old && old.updatedAt > a.updatedAt) return;
+    // A REST answer older than the close the stream already told must not bring it back.
+    const closedAt = this.closed.get(a.id);
+    if (closedAt !== undefined && closedAt >= a.updatedAt) return;
     if (a.state === 'closed') {
+      this.closed.set(a.id, a.updatedAt);
       this.drop(a.id);
       return;
     }
