@@ -49,16 +49,16 @@ test('watch desk: a rising river reaches the board live, rings at BĐ3, and is a
   await page.waitForURL(/\/watch$/);
   await page.locator('.watch-board').waitFor();
   await page.locator('[data-testid=alert-count]').waitFor();
-  assert.equal(await page.locator('tr.alert-row', { hasText: 'Kim Long' }).count(), 0, 'the river is still low');
+  assert.equal(await page.locator('.alert-row', { hasText: 'Kim Long' }).count(), 0, 'the river is still low');
   // Survives only if the page is never reloaded.
   await page.evaluate(() => ((window as unknown as { __noReload: string }).__noReload = 'still here'));
   const loadsBefore = loads;
 
   site.startRiver();
-  const row = page.locator('tr.alert-row', { hasText: 'Kim Long' }).first();
+  const row = page.locator('.alert-row', { hasText: 'Kim Long' }).first();
   await row.waitFor({ timeout: 60_000 });
   const id = Number(await row.getAttribute('data-alert-id'));
-  const rowOf = page.locator(`tr.alert-row[data-alert-id="${id}"]`);
+  const rowOf = page.locator(`.alert-row[data-alert-id="${id}"]`);
   await rowOf.locator('.level-badge', { hasText: 'Báo động I' }).waitFor({ timeout: 30_000 });
   assert.equal(await page.evaluate(() => document.documentElement.dataset.alarm ?? null), null, 'no alarm below BĐ3');
   await rowOf.locator('.level-badge', { hasText: 'Báo động II' }).waitFor({ timeout: 60_000 });

@@ -89,40 +89,36 @@ interface RowProps {
 const Row = memo(function Row({ a, flashing, now, acting, ackOpen, onAck }: RowProps) {
   const href = `/watch/alerts/${a.id}`;
   return (
-    <>
-      <tr class={`alert-row${flashing ? ' flashing' : ''}${a.stale ? ' is-stale' : ''}`} data-alert-id={a.id} data-level={a.level} data-state={a.state} data-flashing={flashing ? 'true' : undefined}>
-        <td class="level">
-          <LevelBadge level={a.level} label={a.levelLabel} stale={a.stale} />
-          {flashing ? <strong class="new-tag">{t('watch.new')}</strong> : null}
-        </td>
-        <td>{t(`category.${a.category}` as MessageKey)}</td>
-        <td class="where">{whereOf(a)}</td>
-        <td>
-          <span class="state">{t(`state.${a.state}` as MessageKey)}</span> <Markers a={a} />
-        </td>
-        <td>
-          <time dateTime={new Date(a.openedAt).toISOString()} data-ts={a.openedAt}>{fmtDateTime(a.openedAt)}</time>
-          <div class="muted small">{fmtAge(a.openedAt, now)}</div>
-        </td>
-        <td class="num">{valueOf(a)}</td>
-        <td class="msg">{local(a.message)}</td>
-        <td class="actions">
-          <a {...linkProps(href)}>{t('watch.open')}</a>
-          {acting && a.state === 'open' ? (
-            <button type="button" aria-expanded={ackOpen} onClick={() => onAck(ackOpen ? null : a.id)}>
-              {t('watch.ack')}
-            </button>
-          ) : null}
-        </td>
-      </tr>
+    <div class={`alert-row${flashing ? ' flashing' : ''}${a.stale ? ' is-stale' : ''}`} role="row" data-alert-id={a.id} data-level={a.level} data-state={a.state} data-flashing={flashing ? 'true' : undefined}>
+      <div role="cell" class="level">
+        <LevelBadge level={a.level} label={a.levelLabel} stale={a.stale} />
+        {flashing ? <strong class="new-tag">{t('watch.new')}</strong> : null}
+      </div>
+      <div role="cell">{t(`category.${a.category}` as MessageKey)}</div>
+      <div role="cell" class="where">{whereOf(a)}</div>
+      <div role="cell">
+        <span class="state">{t(`state.${a.state}` as MessageKey)}</span> <Markers a={a} />
+      </div>
+      <div role="cell">
+        <time dateTime={new Date(a.openedAt).toISOString()} data-ts={a.openedAt}>{fmtDateTime(a.openedAt)}</time>
+        <div class="muted small">{fmtAge(a.openedAt, now)}</div>
+      </div>
+      <div role="cell" class="num">{valueOf(a)}</div>
+      <div role="cell" class="msg">{local(a.message)}</div>
+      <div role="cell" class="actions">
+        <a {...linkProps(href)}>{t('watch.open')}</a>
+        {acting && a.state === 'open' ? (
+          <button type="button" aria-expanded={ackOpen} onClick={() => onAck(ackOpen ? null : a.id)}>
+            {t('watch.ack')}
+          </button>
+        ) : null}
+      </div>
       {ackOpen ? (
-        <tr class="ack-row">
-          <td colSpan={8}>
-            <AckForm ids={[a.id]} onDone={() => onAck(null)} />
-          </td>
-        </tr>
+        <div class="ack-cell">
+          <AckForm ids={[a.id]} onDone={() => onAck(null)} />
+        </div>
       ) : null}
-    </>
+    </div>
   );
 });
 
@@ -213,25 +209,26 @@ export function BoardPage() {
           ) : rows.length === 0 ? (
             <p class="empty">{t('watch.empty')}</p>
           ) : (
-            <table class="board">
-              <thead>
-                <tr>
-                  <th>{t('watch.col.level')}</th>
-                  <th>{t('watch.col.category')}</th>
-                  <th>{t('watch.col.where')}</th>
-                  <th>{t('watch.col.state')}</th>
-                  <th>{t('watch.col.opened')}</th>
-                  <th>{t('watch.col.value')}</th>
-                  <th>{t('watch.col.message')}</th>
-                  <th>{t('watch.col.actions')}</th>
-                </tr>
-              </thead>
-              <tbody>
+            // Rows of a CSS grid, not a <table>: a table's column widths depend on every cell, so
+            // one changed value would lay out all 1,000 rows; these rows are laid out alone, and
+            // off-screen ones not at all (content-visibility in watch.css).
+            <div class="board" role="table" aria-label={t('watch.title')} aria-rowcount={rows.length + 1}>
+              <div class="board-header" role="row">
+                <div role="columnheader">{t('watch.col.level')}</div>
+                <div role="columnheader">{t('watch.col.category')}</div>
+                <div role="columnheader">{t('watch.col.where')}</div>
+                <div role="columnheader">{t('watch.col.state')}</div>
+                <div role="columnheader">{t('watch.col.opened')}</div>
+                <div role="columnheader">{t('watch.col.value')}</div>
+                <div role="columnheader">{t('watch.col.message')}</div>
+                <div role="columnheader">{t('watch.col.actions')}</div>
+              </div>
+              <div role="rowgroup">
                 {rows.map((a) => (
                   <Row key={a.id} a={a} flashing={alertStore.alarming.has(a.id)} now={now} lang={lang} acting={acting} ackOpen={ackId === a.id} onAck={setAckId} />
                 ))}
-              </tbody>
-            </table>
+              </div>
+            </div>
           )}
         </section>
         <WatchMapPanel />
