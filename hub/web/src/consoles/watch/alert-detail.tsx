@@ -181,10 +181,10 @@ export function AlertDetailPage(props: { params: Record<string, string> }) {
   return (
     <div class="alert-detail" data-alert-id={a.id}>
       <a {...linkProps('/watch')}>{t('alert.back')}</a>
-      <div class={`head panel${flashing ? ' flashing' : ''}`}>
+      <div class="head panel">
         <h1>{t('alert.title', { id: a.id })}</h1>
         <LevelBadge level={a.level} label={a.levelLabel} stale={a.stale} />
-        {flashing ? <strong class="new-tag">{t('watch.new')}</strong> : null}
+        {flashing ? <strong class="new-tag flashing">{t('watch.new')}</strong> : null}
         <span class="state" data-testid="alert-state">{t(`state.${a.state}` as MessageKey)}</span>
         <Markers a={a} />
       </div>

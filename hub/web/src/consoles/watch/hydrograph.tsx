@@ -148,8 +148,17 @@ export function Hydrograph({ dev, metric, thresholds }: { dev: string; metric: s
     const el = box.current;
     if (!el || !data) return;
     const xs = data.points.ts.map((x) => x / 1000);
-    const long = hours > 12;
-    const tick = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false, ...(long ? { day: '2-digit', month: '2-digit' } : {}) });
+    // Tick labels in station time: the date on long ranges, seconds when ticks are under a minute apart.
+    const loc = lang === 'vi' ? 'vi-VN' : 'en-GB';
+    const base = { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false } as const;
+    const tickDay = new Intl.DateTimeFormat(loc, { ...base, day: '2-digit', month: '2-digit' });
+    const tickMin = new Intl.DateTimeFormat(loc, base);
+    const tickSec = new Intl.DateTimeFormat(loc, { ...base, second: '2-digit' });
+    const ticks = (splits: number[]) => {
+      const gap = splits.length > 1 ? splits[1]! - splits[0]! : 3600;
+      const f = gap < 60 ? tickSec : hours > 12 && gap >= 3600 ? tickDay : tickMin;
+      return splits.map((x) => f.format(x * 1000));
+    };
     const series: uPlot.Series[] = [
       { label: t('common.time'), value: (_u, v) => (v == null ? '—' : fmtDateTime(v * 1000)) },
       { label: `${t('alert.series')} (${data.unit})`, stroke: '#4ea1ff', width: 2, points: { show: false } },
@@ -166,7 +175,7 @@ export function Hydrograph({ dev, metric, thresholds }: { dev: string; metric: s
         width: Math.max(280, el.clientWidth),
         height: 320,
         series,
-        axes: [{ ...axis, values: (_u, splits) => splits.map((x) => tick.format(x * 1000)) }, { ...axis, label: data.unit, values: (_u, splits) => splits.map((x) => fmtNumber(x)) }],
+        axes: [{ ...axis, values: (_u, splits) => ticks(splits) }, { ...axis, label: data.unit, values: (_u, splits) => splits.map((x) => fmtNumber(x)) }],
         scales: { x: { time: true } },
         // Station times, whatever the browser's zone.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
