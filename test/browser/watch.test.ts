@@ -4,7 +4,8 @@
  * alert appears on the board with no reload, escalates BĐ1 → BĐ2 → BĐ3, and at BĐ3 the alarm
  * sounds and the row flashes; the operator opens the alert (hydrograph, history, CAP) and
  * acknowledges it with a note; the alarm stops; the note is in the audit log (`ioc-hub audit list`,
- * as an admin would read it on the hub's machine).
+ * as an admin would read it on the hub's machine). Then a fire at the smoke detector rings its own
+ * alarm, silenced by a quick acknowledgement from the board.
  *
  * The river follows the Kim Long 2020 flood's rise (test/simulators/modbus-water-level.ts) at
  * 1.6 s per hour — BĐ1 after ~6 s, BĐ2 ~19 s, BĐ3 ~38 s — then holds at 3.65 m, between BĐ3 and
@@ -55,7 +56,8 @@ test('watch desk: a rising river reaches the board live, rings at BĐ3, and is a
   const loadsBefore = loads;
 
   site.startRiver();
-  const row = page.locator('.alert-row', { hasText: 'Kim Long' }).first();
+  // The flood-levels alert (the rate rule may raise its own "water rising fast" alert for the station).
+  const row = page.locator('.alert-row', { hasText: 'Kim Long' }).filter({ hasText: /Báo động/ }).first();
   await row.waitFor({ timeout: 60_000 });
   const id = Number(await row.getAttribute('data-alert-id'));
   const rowOf = page.locator(`.alert-row[data-alert-id="${id}"]`);
@@ -119,5 +121,23 @@ test('watch desk: a rising river reaches the board live, rings at BĐ3, and is a
   assert.ok(line, `no alert.acknowledged entry for alert ${id} in:\n${audit.stdout}`);
   assert.ok(line.includes(note), `the note is not in the audit entry: ${line}`);
   assert.match(line, /trucban/);
+
+  // A fire at the Đông Ba market's detector: its own alarm at once, silenced by a quick
+  // acknowledgement from the board's row.
+  site.detector.setTemperature(70);
+  site.detector.setSmoke(true);
+  await page.waitForFunction(() => document.documentElement.dataset.alarm === 'fire', undefined, { timeout: 30_000 });
+  const fire = page.locator('.alert-row[data-flashing=true]', { hasText: 'Cháy' });
+  await fire.waitFor();
+  assert.match(await fire.innerText(), /MỚI/);
+  await fire.getByRole('button', { name: 'Tiếp nhận' }).click();
+  await fire.locator('button[type=submit]').click(); // no note: refused in the page (a required field)
+  assert.equal(await fire.locator('input[name=note]:invalid').count(), 1);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.alarm), 'fire');
+  await fire.locator('input[name=note]').fill('Đã báo PCCC, đội chữa cháy đang đến chợ Đông Ba');
+  await fire.locator('button[type=submit]').click();
+  await page.waitForFunction(() => document.documentElement.dataset.alarm === undefined, undefined, { timeout: 10_000 });
+  assert.equal(await page.locator('.alert-row[data-flashing=true]').count(), 0);
+  assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: string }).__noReload), 'still here');
   assert.deepEqual(errors, [], 'errors in the page');
 });
