@@ -189,7 +189,7 @@ export function BoardPage() {
         <a {...linkProps('/watch/handover')}>{t('watch.handover')}</a>
       </div>
       {alarmingIds.length > 0 ? (
-        <div class="alarm-banner flashing" role="alert" data-testid="alarm-banner">
+        <div class={`alarm-banner${ackAll ? '' : ' flashing'}`} role="alert" data-testid="alarm-banner">
           <strong>{t('watch.alarming', { n: alarmingIds.length })}</strong>
           {acting ? (
             <button type="button" aria-expanded={ackAll} onClick={() => setAckAll(!ackAll)}>{t('watch.ackAll')}</button>
