@@ -4,19 +4,28 @@ import { lang, t } from './i18n/index.js';
 export const TIME_ZONE = 'Asia/Ho_Chi_Minh';
 const locale = () => (lang() === 'vi' ? 'vi-VN' : 'en-GB');
 
+// Formatters are costly to build (the board formats hundreds of values a second): one per language and kind.
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+function cached<F extends Intl.DateTimeFormat | Intl.NumberFormat>(key: string, make: (locale: string) => F): F {
+  const k = `${locale()}|${key}`;
+  let f = formatters.get(k) as F | undefined;
+  if (!f) formatters.set(k, (f = make(locale())));
+  return f;
+}
+
 export function fmtDateTime(ts: number | null | undefined): string {
   if (ts == null) return '—';
-  return new Intl.DateTimeFormat(locale(), { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(ts);
+  return cached('dt', (l) => new Intl.DateTimeFormat(l, { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })).format(ts);
 }
 
 export function fmtTime(ts: number | null | undefined): string {
   if (ts == null) return '—';
-  return new Intl.DateTimeFormat(locale(), { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false }).format(ts);
+  return cached('t', (l) => new Intl.DateTimeFormat(l, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false })).format(ts);
 }
 
 export function fmtNumber(v: number | null | undefined, digits = 2): string {
   if (v == null || !Number.isFinite(v)) return '—';
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(v);
+  return cached(`n${digits}`, (l) => new Intl.NumberFormat(l, { maximumFractionDigits: digits, minimumFractionDigits: 0 })).format(v);
 }
 
 /** "3 phút" / "3 min": the age of a value, for "last value 3 min ago". */
