@@ -39,22 +39,19 @@ const PAINTS = 10;
 
 /** Frames per second in the page over `ms`, and the worst one-second window. */
 async function frameRate(page: Page, ms: number): Promise<{ fps: number; worst: number }> {
-  return page.evaluate(async (ms) => {
-    const frames: number[] = [];
-    await new Promise<void>((resolve) => {
+  // A string, not a function: tsx would wrap the inner arrow in a helper the page does not have.
+  return page.evaluate(`(async (ms) => {
+    const frames = [];
+    await new Promise((resolve) => {
       const t0 = performance.now();
-      const step = (t: number) => {
-        frames.push(t);
-        if (t - t0 < ms) requestAnimationFrame(step);
-        else resolve();
-      };
+      const step = (t) => { frames.push(t); if (t - t0 < ms) requestAnimationFrame(step); else resolve(); };
       requestAnimationFrame(step);
     });
-    const span = frames.at(-1)! - frames[0]!;
+    const span = frames.at(-1) - frames[0];
     let worst = Infinity;
-    for (let s = frames[0]!; s + 1000 <= frames.at(-1)!; s += 250) worst = Math.min(worst, frames.filter((f) => f >= s && f < s + 1000).length);
+    for (let s = frames[0]; s + 1000 <= frames.at(-1); s += 250) worst = Math.min(worst, frames.filter((f) => f >= s && f < s + 1000).length);
     return { fps: ((frames.length - 1) / span) * 1000, worst: worst === Infinity ? 0 : worst };
-  }, ms);
+  })(${ms})`) as Promise<{ fps: number; worst: number }>;
 }
 
 const browser = await launchBrowser();
@@ -110,7 +107,7 @@ const devices: SiteDevice[] = Array.from({ length: STATIONS }, (_, i) => ({
   id: `wl-b${String(i).padStart(4, '0')}`, profile: 'radar-water-level', port: 1, name: `Trạm ${i}`, river: 'Hương', station: `Trạm ${i}`,
   lat: 16 + (i % 40) * 0.02, lon: 107 + Math.floor(i / 40) * 0.02, alarmLevels: { bd1: 1.0, bd2: 2.0, bd3: 3.5 },
 }));
-const hubConfig = writeHubConfig({ dir, gatewayId: GW, devices, openApi: true, logLevel: 'warn' });
+const hubConfig = writeHubConfig({ dir, gatewayId: GW, devices, openApi: true });
 const hub = startHubProc(hubConfig, { retain: 50 });
 let load: { idle: { fps: number; worst: number }; loaded: { fps: number; worst: number }; changes: number; seconds: number } | undefined;
 try {
