@@ -104,6 +104,7 @@ export function StationMap(props: StationMapProps) {
       map.remove();
       mapRef.current = null;
       markers.current.clear();
+      drawn.current.clear();
       fitted.current = false;
     };
   }, [config.tiles]);
@@ -123,19 +124,27 @@ export function StationMap(props: StationMapProps) {
     return () => void layer.remove();
   }, [config.communes, props.communes]);
 
-  // Stations: add, update, remove as the devices and their states change.
+  // Stations: add, update, remove as the devices and their states change. Only what changed is
+  // touched: a changed device arrives as a new object (useStations), and a marker's icon is rebuilt
+  // only when its state or level changed — 200 alert changes a second must not redraw 1,000 icons.
+  const drawn = useRef(new Map<string, { d: DeviceView; key: string }>());
+  const drawnWith = useRef<{ gateways: unknown; now: number; lang: string } | null>(null);
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
+    const all = drawnWith.current?.gateways !== props.gateways || drawnWith.current.now !== now || drawnWith.current.lang !== lang;
+    drawnWith.current = { gateways: props.gateways, now, lang };
     const seen = new Set<string>();
     for (const d of props.devices) {
       if (!Number.isFinite(d.lat) || !Number.isFinite(d.lon)) continue;
       seen.add(d.id);
+      const prev = drawn.current.get(d.id);
+      if (!all && prev?.d === d) continue;
       const s = stationState(d, props.gateways, now);
       const label = `${d.name}: ${stateText(d, s)}`;
       let m = markers.current.get(d.id);
       if (!m) {
-        m = L.marker([d.lat, d.lon], { keyboard: true, riseOnHover: true, title: label, alt: label });
+        m = L.marker([d.lat, d.lon], { keyboard: true, riseOnHover: true, title: label, alt: label, icon: iconFor(d, s) });
         const choose = () => {
           const cur = markers.current.get(d.id) as (L.Marker & { _dev?: DeviceView; _state?: StationState }) | undefined;
           if (cur?._dev && cur._state) onStation.current?.(cur._dev, cur._state);
@@ -145,30 +154,37 @@ export function StationMap(props: StationMapProps) {
         m.on('keypress', (e) => {
           if ((e as L.LeafletKeyboardEvent).originalEvent.key === 'Enter') choose();
         });
+        // The tooltip is built when it opens, from the marker's current device and state.
+        const marker = m as L.Marker & { _dev?: DeviceView; _state?: StationState };
+        m.bindTooltip(() => (marker._dev && marker._state ? tooltipFor(marker._dev, marker._state, Date.now()) : ''), { direction: 'top', offset: [0, -10] });
         m.addTo(map);
         markers.current.set(d.id, m);
-      } else {
+      } else if (prev && (prev.d.lat !== d.lat || prev.d.lon !== d.lon)) {
         m.setLatLng([d.lat, d.lon]);
       }
       Object.assign(m, { _dev: d, _state: s });
-      m.setIcon(iconFor(d, s));
-      m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
-      const iconEl = m.getElement();
-      if (iconEl) {
-        iconEl.dataset.dev = d.id;
-        iconEl.dataset.state = s.kind;
-        iconEl.dataset.level = String(s.level);
-        iconEl.setAttribute('aria-label', label);
-        iconEl.setAttribute('role', 'button');
-        iconEl.title = label;
+      const key = `${s.kind}|${s.level}|${label}`;
+      if (prev?.key !== key) {
+        if (prev) m.setIcon(iconFor(d, s));
+        m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
+        const iconEl = m.getElement();
+        if (iconEl) {
+          iconEl.dataset.dev = d.id;
+          iconEl.dataset.state = s.kind;
+          iconEl.dataset.level = String(s.level);
+          iconEl.setAttribute('aria-label', label);
+          iconEl.setAttribute('role', 'button');
+          iconEl.title = label;
+        }
       }
-      if (m.getTooltip()) m.setTooltipContent(tooltipFor(d, s, now));
-      else m.bindTooltip(tooltipFor(d, s, now), { direction: 'top', offset: [0, -10] });
+      if (m.isTooltipOpen()) m.setTooltipContent(tooltipFor(d, s, now));
+      drawn.current.set(d.id, { d, key });
     }
     for (const [id, m] of markers.current) {
       if (!seen.has(id)) {
         m.remove();
         markers.current.delete(id);
+        drawn.current.delete(id);
       }
     }
     // Fit to the stations once they are known (later updates leave the operator's view alone).
