@@ -165,9 +165,16 @@ export function StationMap(props: StationMapProps) {
       Object.assign(m, { _dev: d, _state: s });
       const key = `${s.kind}|${s.level}|${label}`;
       if (prev?.key !== key) {
-        if (prev) m.setIcon(iconFor(d, s));
-        m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
         const iconEl = m.getElement();
+        // The shape is redrawn in the marker's own element: Leaflet's setIcon would replace and
+        // reposition the element for every change.
+        if (prev && (prev.key.split('|')[0] !== s.kind || prev.key.split('|')[1] !== String(s.level))) {
+          m.options.icon = iconFor(d, s);
+          if (iconEl) iconEl.innerHTML = shapeSvg(s);
+          m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
+        } else if (!prev) {
+          m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
+        }
         if (iconEl) {
           iconEl.dataset.dev = d.id;
           iconEl.dataset.state = s.kind;

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client.js';
+import type { AlertMessage, ReadingsMessage, StatusMessage, StreamMessage } from '../../api/stream.js';
 import type { DeviceView, LatestValue } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
 import { CATALOG } from '../../i18n/catalog.js';
@@ -100,6 +101,8 @@ export interface Stations {
   reload(): void;
 }
 
+const UPDATE_MS = 500;
+
 /** The devices and gateways in scope, loaded once and then kept live from the stream. */
 export function useStations(): Stations {
   const { stream } = useApp();
@@ -127,49 +130,88 @@ export function useStations(): Stations {
         .then((r) => live && setDevices((ds) => ds.map((x) => (x.id === id ? r.device : x))))
         .catch(() => undefined);
     void load();
-    const off = stream.subscribe((m) => {
-      if (m.type === 'reset') void load();
-      else if (m.type === 'status') {
+    // Messages are applied together, at most every UPDATE_MS and in an animation frame: repainting
+    // a thousand station symbols is the costly part of a busy board, and a map that follows within
+    // half a second is live enough (the board itself follows every change).
+    let queued: StreamMessage[] = [];
+    let timer = 0;
+    let frame = 0;
+    let lastFlush = 0;
+    const flush = () => {
+      frame = 0;
+      timer = 0;
+      lastFlush = performance.now();
+      const batch = queued;
+      queued = [];
+      if (batch.some((m) => m.type === 'reset')) {
+        void load();
+        return;
+      }
+      const statuses = batch.filter((m): m is StatusMessage => m.type === 'status');
+      if (statuses.length) {
         setGateways((prev) => {
-          const cur = prev.get(m.gw);
-          if (cur && cur.online === m.online) return prev;
-          const next = new Map(prev);
-          next.set(m.gw, { id: m.gw, name: cur?.name ?? null, online: m.online, lastSeen: m.lastSeen });
+          let next = prev;
+          for (const m of statuses) {
+            const cur = next.get(m.gw);
+            if (cur && cur.online === m.online) continue;
+            if (next === prev) next = new Map(prev);
+            next.set(m.gw, { id: m.gw, name: cur?.name ?? null, online: m.online, lastSeen: m.lastSeen });
+          }
           return next;
         });
-      } else if (m.type === 'readings') {
-        setDevices((ds) => {
-          const byDev = new Map<string, typeof m.readings>();
-          for (const r of m.readings) byDev.set(r.dev, [...(byDev.get(r.dev) ?? []), r]);
-          if (![...byDev.keys()].some((id) => ds.some((d) => d.id === id))) return ds;
-          return ds.map((d) => {
-            const rs = byDev.get(d.id);
-            if (!rs) return d;
+      }
+      // The newest reading per (device, metric) and the newest alert per device in this frame.
+      const readings = new Map<string, ReadingsMessage['readings']>();
+      const alerts = new Map<string, AlertMessage['alert']>();
+      const closed = new Set<string>();
+      for (const m of batch) {
+        if (m.type === 'readings') for (const r of m.readings) readings.set(r.dev, [...(readings.get(r.dev) ?? []), r]);
+        else if (m.type === 'alert' && m.alert.dev) {
+          alerts.set(m.alert.dev, m.alert);
+          if (m.alert.state === 'closed') closed.add(m.alert.dev);
+          else closed.delete(m.alert.dev);
+        }
+      }
+      if (!readings.size && !alerts.size) return;
+      setDevices((ds) =>
+        ds.map((d) => {
+          const rs = readings.get(d.id);
+          const a = alerts.get(d.id);
+          if (!rs && !a) return d;
+          let next = d;
+          if (rs) {
             const latest = { ...d.latest };
             for (const r of rs) {
               const cur = latest[r.metric];
               if (cur && cur.ts > r.ts) continue;
               latest[r.metric] = { value: r.value, unit: cur?.unit ?? null, ts: r.ts, q: r.q, gw: r.gw, seq: r.seq };
             }
-            return { ...d, latest };
-          });
-        });
-      } else if (m.type === 'alert') {
-        const a = m.alert;
-        if (!a.dev) return;
-        const dev = a.dev;
-        if (a.state === 'closed') {
-          // Closed: the device may have another alert still open — ask the hub.
-          setDevices((ds) => ds.map((d) => (d.id === dev && d.openAlert?.id === a.id ? { ...d, openAlert: null } : d)));
-          void reloadDevice(dev);
-        } else {
-          setDevices((ds) => ds.map((d) => (d.id === dev && (!d.openAlert || d.openAlert.id <= a.id) ? { ...d, openAlert: a } : d)));
-        }
-      }
+            next = { ...next, latest };
+          }
+          if (a) {
+            if (a.state === 'closed') {
+              if (next.openAlert?.id === a.id) next = { ...next, openAlert: null };
+            } else if (!next.openAlert || next.openAlert.id <= a.id) {
+              next = { ...next, openAlert: a };
+            }
+          }
+          return next;
+        }),
+      );
+      // Closed: the device may have another alert still open — ask the hub.
+      for (const dev of closed) void reloadDevice(dev);
+    };
+    const off = stream.subscribe((m) => {
+      if (m.type !== 'reset' && m.type !== 'status' && m.type !== 'readings' && m.type !== 'alert') return;
+      queued.push(m);
+      if (timer || frame) return;
+      timer = window.setTimeout(() => (frame = requestAnimationFrame(flush)), Math.max(0, lastFlush + UPDATE_MS - performance.now()));
     });
     return () => {
       live = false;
       off();
+      clearTimeout(timer);
+      if (frame) cancelAnimationFrame(frame);
     };
   }, [stream, gen]);
 
