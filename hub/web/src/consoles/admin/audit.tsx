@@ -11,19 +11,8 @@ import { AdminNav } from './nav.js';
 import { errorText } from './users.js';
 import './admin.css';
 
-interface AuditEntry {
-  seq: number;
-  ts: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  summary: string | null;
-  before: unknown;
-  after: unknown;
-  ip: string | null;
-  outcome: string;
-  hash: string;
-}
+/** As GET /api/v1/audit answers it: the hub's own record type. */
+import type { AuditEntry } from '../../../../src/audit/types.js';
 
 interface Verify {
   ok: boolean;
