@@ -15,15 +15,10 @@ import fastifyStatic from '@fastify/static';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { scopeOf } from './auth-hook.js';
 import { Errors } from './auth.js';
-import type { ApiPluginOptions } from './types.js';
+import type { ApiPluginOptions, ConsoleSettings } from './types.js';
 
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-export interface ConsoleSettings {
-  /** The built app (index.html and assets/); null: the consoles are off. */
-  dir: string | null;
-  tiles: { url: string; attribution: string } | null;
-}
 
 const CommuneView = Type.Object({
   code: Type.String(),

@@ -2,7 +2,6 @@
 import type { Logger } from '@ioc/shared';
 import type { FastifyInstance, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ConsoleSettings } from './console.js';
 import type { AlertActions } from '../alerts/lifecycle.js';
 import type { RuleSet } from '../alerts/rule-set.js';
 import type { AlertViews } from '../alerts/views.js';
@@ -19,6 +18,13 @@ import type { HubMetrics } from '../metrics.js';
 import type { NotifyService } from '../notify/service.js';
 import type { Store } from '../store/types.js';
 import type { StreamOptions } from '../stream/options.js';
+
+/** The web consoles as the API serves them (./console.ts). */
+export interface ConsoleSettings {
+  /** The built app (index.html and assets/); null: the consoles are off. */
+  dir: string | null;
+  tiles: { url: string; attribution: string } | null;
+}
 
 export interface ApiDeps {
   /** The web consoles: where the built app is, the map's tile server (absent: no consoles). */
