@@ -15,13 +15,13 @@ import { parseEdgeConfig } from '../src/config/load.js';
 import { Gateway, statusFilePath } from '../src/gateway.js';
 import { Outbox } from '../src/outbox/index.js';
 import { CounterDeviceSimulator } from '../../test/simulators/modbus-counter.js';
-import { sleep, until } from './modbus-support.js';
+import { sleep } from './modbus-support.js';
 import { closedPort } from '../../test/lib/ports.js';
+import { until } from '../../test/lib/until.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROFILES = join(ROOT, 'firmware-configs/profiles');
 const GW = 'gw-apply-01';
-
 
 type DeviceSpec = { id: string; unit: number; pollMs?: number; profile?: string };
 
@@ -74,7 +74,7 @@ const countOf = (outbox: Outbox, dev: string) => rows(outbox).filter((x) => x.r.
 test('a new device list: removed drivers stop, added and changed ones start, and the outbox goes on untouched', async (t) => {
   const f = await fixture(t);
   const gw = await f.gateway([{ id: 'c1', unit: 1 }, { id: 'c2', unit: 2 }, { id: 'c3', unit: 3 }]);
-  await until('three devices polled', () => ['c1', 'c2', 'c3'].every((d) => countOf(gw.outbox, d) >= 3), 5000);
+  await until(() => ['c1', 'c2', 'c3'].every((d) => countOf(gw.outbox, d) >= 3), 'three devices polled', 5000);
 
   const next = f.config([{ id: 'c1', unit: 1 }, { id: 'c3', unit: 3, pollMs: 30 }, { id: 'c4', unit: 4 }]);
   const before = rows(gw.outbox);
@@ -82,10 +82,10 @@ test('a new device list: removed drivers stop, added and changed ones start, and
   const atApply = gw.outbox.lastSeq;
   assert.deepEqual(result, { added: ['c4'], removed: ['c2'], changed: ['c3'], unchanged: 1, restartNeeded: [] });
 
-  await until('the new device polled, the others still polled', () => {
+  await until(() => {
     const after = rows(gw.outbox).filter((x) => x.seq > atApply);
     return ['c1', 'c3', 'c4'].every((d) => after.filter((x) => x.r.dev === d).length >= 3);
-  }, 5000);
+  }, 'the new device polled, the others still polled', 5000);
   const all = rows(gw.outbox);
   // Nothing buffered before the apply was touched: same rows, same seqs, same bodies.
   assert.deepEqual(all.slice(0, before.length), before);
@@ -108,7 +108,7 @@ test('a device list that does not validate changes nothing; other sections wait 
   await assert.rejects(gw.applyConfig(bad, 'edge.yaml'), (err: unknown) =>
     err instanceof ConfigError && /devices\.1\.profile: no profile "no-such-model"/.test(err.message));
   const n = countOf(gw.outbox, 'c1');
-  await until('c1 still polled after the refused apply', () => countOf(gw.outbox, 'c1') >= n + 3, 5000);
+  await until(() => countOf(gw.outbox, 'c1') >= n + 3, 'c1 still polled after the refused apply', 5000);
   assert.deepEqual((gw.status().drivers ?? []).map((d) => d.dev), ['c1']);
 
   const tuned = f.config([{ id: 'c1', unit: 1 }], ', batchSize: 100');
@@ -134,15 +134,15 @@ test('ioc-edge start applies the device list again on SIGHUP, without a restart'
       return [];
     }
   };
-  await until('the gateway runs and polls c1', () => drivers().some((d) => d.dev === 'c1' && d.lastReadTs !== null), 20_000);
+  await until(() => drivers().some((d) => d.dev === 'c1' && d.lastReadTs !== null), 'the gateway runs and polls c1', 20_000);
 
   writeFileSync(file, f.yaml([{ id: 'c1', unit: 1 }, { id: 'c2', unit: 2 }]));
   proc.kill('SIGHUP');
-  await until('c2 started by SIGHUP', () => drivers().some((d) => d.dev === 'c2'), 10_000);
+  await until(() => drivers().some((d) => d.dev === 'c2'), 'c2 started by SIGHUP', 10_000);
   // A broken file on the next SIGHUP is refused and logged; the gateway keeps running as it was.
   writeFileSync(file, 'devices: [oops');
   proc.kill('SIGHUP');
-  await until('the refusal is logged', () => /config reload refused/.test(log), 10_000);
+  await until(() => /config reload refused/.test(log), 'the refusal is logged', 10_000);
   await sleep(300);
   proc.kill('SIGTERM');
   assert.equal(await exited, 0, log);

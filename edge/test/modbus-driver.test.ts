@@ -14,7 +14,8 @@ import { WaterLevelStationSimulator } from '../../test/simulators/modbus-water-l
 import { SmokeHeatDetectorSimulator } from '../../test/simulators/modbus-smoke-heat.js';
 import { CounterDeviceSimulator } from '../../test/simulators/modbus-counter.js';
 import { illegalAddress, ModbusSimulator } from '../../test/simulators/modbus-sim-server.js';
-import { deviceConfig, profile, recorder, sleep, until } from './modbus-support.js';
+import { deviceConfig, profile, recorder, sleep } from './modbus-support.js';
+import { until } from '../../test/lib/until.js';
 
 const profiles = loadProfiles(fileURLToPath(new URL('../../firmware-configs/profiles', import.meta.url)));
 const RADAR = profiles.get('radar-water-level')!;
@@ -40,7 +41,7 @@ test('each poll emits one reading per point, one ts, equal to what the station s
     await sim.stop();
   });
   await driver.start();
-  await until('6 polls', () => rec.emits.length >= 6);
+  await until(() => rec.emits.length >= 6, '6 polls');
   const health = driver.health();
   const emittedThen = rec.emits.length;
   assert.equal(health.state, 'ok');
@@ -79,7 +80,7 @@ test('no echo: level null with sensor_fault, fault bit true', async (t) => {
     await sim.stop();
   });
   await driver.start();
-  await until('a poll', () => rec.emits.length >= 1);
+  await until(() => rec.emits.length >= 1, 'a poll');
   const readings = rec.emits[0]!;
   assert.deepEqual(
     { value: byMetric(readings, 'water_level').value, q: byMetric(readings, 'water_level').q, reason: byMetric(readings, 'water_level').reason },
@@ -100,10 +101,10 @@ test('station gone: one comm_error per point, once, health error; back: recovers
     await sim.stop();
   });
   await driver.start();
-  await until('a good poll', () => rec.emits.length >= 2);
+  await until(() => rec.emits.length >= 2, 'a good poll');
 
   await sim.stop();
-  await until('health error', () => driver.health().state === 'error');
+  await until(() => driver.health().state === 'error', 'health error');
   await sleep(700); // several reconnect attempts, all refused
   const commErrors = rec.emits.filter((e) => e.some((r) => r.reason === 'comm_error'));
   assert.equal(commErrors.length, 1, 'comm_error readings are emitted once, when the device goes down');
@@ -118,7 +119,7 @@ test('station gone: one comm_error per point, once, health error; back: recovers
 
   const before = rec.emits.length;
   await sim.start({ port: sim.port });
-  await until('recovery', () => driver.health().state === 'ok' && rec.emits.length > before);
+  await until(() => driver.health().state === 'ok' && rec.emits.length > before, 'recovery');
   const back = rec.emits[rec.emits.length - 1]!;
   assert.equal(byMetric(back, 'water_level').value, 1.5);
   assert.ok(back.every((r) => r.q === 'good'));
@@ -136,7 +137,7 @@ test('device unreachable from the start: reported once, stop() still resolves', 
   const rec = recorder();
   const driver = new ModbusDriver(deviceConfig('wl-nowhere', port), RADAR, rec, { backoff: { initialMs: 30, maxMs: 60 } });
   await driver.start();
-  await until('health error', () => driver.health().state === 'error');
+  await until(() => driver.health().state === 'error', 'health error');
   await sleep(200);
   assert.equal(rec.emits.length, 1);
   assert.ok(rec.emits[0]!.every((r) => r.reason === 'comm_error'));
@@ -162,7 +163,7 @@ test('stop() during a request the device never answers resolves at once and emit
   dev.connection.timeoutMs = 5000;
   const driver = createModbusDriver(dev, RADAR, rec);
   await driver.start();
-  await until('a request on the wire', () => requests > 0);
+  await until(() => requests > 0, 'a request on the wire');
   const t0 = Date.now();
   await driver.stop();
   assert.ok(Date.now() - t0 < 1000, `stop() took ${Date.now() - t0} ms`);
@@ -209,7 +210,7 @@ test('a Modbus exception is an error naming the request, the metric and the exce
     await sim.stop();
   });
   await driver.start();
-  await until('health error', () => driver.health().state === 'error');
+  await until(() => driver.health().state === 'error', 'health error');
   assert.match(driver.health().lastError ?? '', /holding 40\.\.40 \(humidity\): device answered with Modbus exception 2: Illegal data address/);
   assert.equal(rec.emits.length, 1);
   assert.equal(rec.emits[0]![0]!.reason, 'comm_error');
@@ -238,7 +239,7 @@ test('a device that refuses reads across a hole in its map is read point by poin
     await sim.stop();
   });
   await driver.start();
-  await until('2 polls', () => rec.emits.length >= 2);
+  await until(() => rec.emits.length >= 2, '2 polls');
   for (const readings of rec.emits) {
     assert.deepEqual(readings.map((r) => [r.metric, r.value, r.q]), [['water_level', 2.5, 'good'], ['status_word', 3, 'good']]);
   }
@@ -257,7 +258,7 @@ test('smoke/heat detector: holding registers, coil and discrete input; a fire sh
     await sim.stop();
   });
   await driver.start();
-  await until('a poll', () => rec.emits.length >= 1);
+  await until(() => rec.emits.length >= 1, 'a poll');
   const calm = rec.emits[0]!;
   assert.deepEqual(calm.map((r) => [r.metric, r.value, r.unit]), [
     ['temperature', 28, '°C'], ['co', 0, 'ppm'], ['status_word', 0, ''], ['smoke', false, 'bool'], ['fault', false, 'bool'],
@@ -265,7 +266,7 @@ test('smoke/heat detector: holding registers, coil and discrete input; a fire sh
 
   sim.startFire({ riseCPerS: 40, smokeAfterS: 0.2 });
   sim.setTrouble(true);
-  await until('smoke', () => rec.emits.some((e) => byMetric(e, 'smoke').value === true));
+  await until(() => rec.emits.some((e) => byMetric(e, 'smoke').value === true), 'smoke');
   const fire = rec.emits.find((e) => byMetric(e, 'smoke').value === true)!;
   assert.ok((byMetric(fire, 'temperature').value as number) > 28);
   assert.equal(byMetric(fire, 'fault').value, true);
@@ -285,7 +286,7 @@ test('counter devices: every reading names the request that produced it, per uni
     await sim.stop();
   });
   await Promise.all(drivers.map((d) => d.start()));
-  await until('5 polls each', () => recs.every((r) => r.emits.length >= 5));
+  await until(() => recs.every((r) => r.emits.length >= 5), '5 polls each');
   await Promise.all(drivers.map((d) => d.stop()));
   [1, 2, 3].forEach((unitId, i) => {
     const stored = recs[i]!.emits.map((e) => {

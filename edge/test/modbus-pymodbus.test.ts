@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { DeviceProfile, DriverHealth, Reading } from '@ioc/shared';
 import { loadProfiles } from '../src/config/profiles.js';
 import { createModbusDriver } from '../src/drivers/modbus/index.js';
-import { deviceConfig, profile, recorder, until } from './modbus-support.js';
+import { deviceConfig, profile, recorder } from './modbus-support.js';
+import { until } from '../../test/lib/until.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../test/simulators/pymodbus_station.py', import.meta.url));
@@ -61,7 +62,7 @@ describe('Modbus driver ↔ pymodbus', { skip: missing && 'python3-pymodbus not 
     const driver = createModbusDriver(dev, p, rec);
     await driver.start();
     try {
-      await until(`a poll of ${p.model}`, () => rec.emits.length >= 1, 5000);
+      await until(() => rec.emits.length >= 1, `a poll of ${p.model}`, 5000);
       return { readings: rec.emits[0]!, health: driver.health() };
     } finally {
       await driver.stop();

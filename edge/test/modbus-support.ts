@@ -38,13 +38,4 @@ export function profile(points: DeviceProfile['points'], extra: Partial<DevicePr
   return { model: 'test', protocol: 'modbus', pollIntervalMs: 1000, points, ...extra };
 }
 
-/** Resolves once `cond()` is true; rejects after `timeoutMs` with `what` in the message. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

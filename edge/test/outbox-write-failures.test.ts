@@ -16,13 +16,13 @@ import { createLogger, ensurePki, validateStatus } from '@ioc/shared';
 import { loadEdgeConfig } from '../src/config/load.js';
 import { Gateway, statusFilePath } from '../src/gateway.js';
 import { CounterDeviceSimulator } from '../../test/simulators/modbus-counter.js';
-import { until } from '../../test/lib/procs.js';
+
 import { fillSqliteToFull } from '../../test/lib/sqlite-full.js';
 import { closedPort } from '../../test/lib/ports.js';
+import { until } from '../../test/lib/until.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GW = 'gw-wfail-01';
-
 
 
 test('outbox writes failing: counted per poll, in the status, one error line for many, recovery logged', { timeout: 60_000 }, async (t) => {

@@ -17,6 +17,7 @@ import mqtt from 'mqtt';
 import { batchSeqConsistent, createLogger, decodePayload, ensurePki, validateTelemetryBatch, type Reading } from '@ioc/shared';
 import { Outbox } from '../src/outbox/index.js';
 import { Uplink } from '../src/uplink/index.js';
+import { until } from '../../test/lib/until.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const GW = 'gw-mosq-01';
@@ -28,14 +29,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   s.close();
   return port;
-}
-
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
 }
 
 function startMosquitto(conf: string, port: number): Promise<ChildProcess> {

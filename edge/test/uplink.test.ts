@@ -20,6 +20,7 @@ import {
 import type { UplinkConfig } from '../src/config/schema.js';
 import { Outbox } from '../src/outbox/index.js';
 import { Uplink } from '../src/uplink/index.js';
+import { until } from '../../test/lib/until.js';
 
 const GW = 'gw-test-01';
 const dir = mkdtempSync(join(tmpdir(), 'ioc-uplink-'));
@@ -228,14 +229,6 @@ function setup(t: T, port: number, over: Partial<UplinkConfig> = {}, stopTimeout
     return rs;
   };
   return { outbox, uplink, append };
-}
-
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
 }
 
 function seqsOf(batches: TelemetryBatch[]): number[] {

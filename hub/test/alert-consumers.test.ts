@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
 import { startHub } from '../src/hub.js';
-import { GW, KIM_LONG, connectGateway, silentLogger, tempDir, testConfig, until, wl } from './helpers.js';
+import { GW, KIM_LONG, connectGateway, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 test('alert consumers: their areas only, read-only, a gateway topic refused; an unknown CN cannot connect', { timeout: 60_000 }, async (t) => {
   const { dir, cleanup } = tempDir();

@@ -22,7 +22,8 @@ import { SqliteAuditLog } from '../src/audit/sqlite.js';
 import { SCHEMA_VERSION } from '../src/db/database.js';
 import { loadKeyring } from '../src/secrets/keyring.js';
 import { startProc, type Proc } from '../../test/lib/procs.js';
-import { GW, batch, connectGateway, tempDir, testConfig, until, wl } from './helpers.js';
+import { GW, batch, connectGateway, tempDir, testConfig, wl } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'hub/bin/ioc-hub.mjs');

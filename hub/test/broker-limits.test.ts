@@ -15,7 +15,8 @@ import { startHub, type Hub } from '../src/hub.js';
 import type { HubConfig } from '../src/config/schema.js';
 import { FrameScanner } from '../src/broker/frame-guard.js';
 import { MAX_WAIT_MS, RateLimiter, UNGROUPED_COST, messageCost } from '../src/broker/rate-limit.js';
-import { GW, GW2, KIM_LONG, batch, collect, connectGateway, metricValue, silentLogger, tempDir, testConfig, until, wl } from './helpers.js';
+import { GW, GW2, KIM_LONG, batch, collect, connectGateway, metricValue, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const T0 = Date.now() - 60_000;
 const topic = (gw: string, kind: string) => `ioc/v1/${gw}/${kind}`;

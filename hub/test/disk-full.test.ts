@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import type { Reading } from '@ioc/shared';
 import { startHub } from '../src/hub.js';
 import type { SqliteStore } from '../src/store/sqlite.js';
-import { GW, batch, capturingLogger, connectGateway, metricValue, tempDir, testConfig, until, wl } from './helpers.js';
+import { GW, batch, capturingLogger, connectGateway, metricValue, tempDir, testConfig, wl } from './helpers.js';
 import { fillSqliteToFull } from '../../test/lib/sqlite-full.js';
+import { until } from '../../test/lib/until.js';
 
 const MB = 1024 * 1024;
 
@@ -51,7 +52,6 @@ function fillDisk(file: string): void {
     closeSync(fd);
   }
 }
-
 
 test('disk full: health 503 with the reason, metrics, one loud log line, rate-limited errors; recovery when space returns', { timeout: 180_000 }, async (t) => {
   const { dir, cleanup } = tempDir();

@@ -20,7 +20,8 @@ import { EnrolStore } from '../src/enrol/store.js';
 import { startHub, type Hub } from '../src/hub.js';
 import type { SqliteStore } from '../src/store/sqlite.js';
 import { requestJson } from '../../test/lib/procs.js';
-import { GW, closed, collect, silentLogger, tempDir, testConfig, until } from './helpers.js';
+import { GW, closed, collect, silentLogger, tempDir, testConfig } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const NEW_GW = 'gw-new-01';
 

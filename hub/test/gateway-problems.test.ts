@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { startHub } from '../src/hub.js';
 import { WRITE_FAILURE_CURRENT_MS } from '../src/health/gateway-problems.js';
-import { GW, capturingLogger, connectGateway, metricValue, tempDir, testConfig, until } from './helpers.js';
+import { GW, capturingLogger, connectGateway, metricValue, tempDir, testConfig } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const outbox = (extra: Record<string, unknown> = {}) => ({ depth: 12, oldestUnsentAgeS: 3, bytes: 4000, dropped: 0, lastSeq: 40, ackedUpTo: 0, lastAckTs: null, ...extra });
 

@@ -149,17 +149,6 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return undefined;
 }
 
-/** Polls until fn returns a truthy value (for state that arrives asynchronously). */
-export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export interface TestLike {
   after(fn: () => void): void;
 }

@@ -10,8 +10,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createCA, createLogger, issueCertificate } from '@ioc/shared';
 import { startHub, type Hub } from '../src/hub.js';
 import {
-  GW, GW2, KIM_LONG, batch, closed, collect, connectGateway, metricValue, silentLogger, tempDir, testConfig, until, wl,
+  GW, GW2, KIM_LONG, batch, closed, collect, connectGateway, metricValue, silentLogger, tempDir, testConfig, wl,
 } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const T0 = Date.now() - 60_000;
 let hub: Hub;

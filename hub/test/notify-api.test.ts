@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { verifyWebhookSignature } from '../src/notify/channels/webhook.js';
 import { startHub } from '../src/hub.js';
 import { SYSTEM_SCOPE } from '../src/store/types.js';
-import { metricValue, silentLogger, tempDir, testConfig, until, wl } from './helpers.js';
+import { metricValue, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const SECRET = 'hub-test-webhook-secret-0123456789';
 

@@ -23,7 +23,8 @@ import type { ChannelCommon, Notification, NotifierDeps } from '../src/notify/ty
 import { closedPort } from '../../test/lib/ports.js';
 import { channelConformance, ctx, hostileNotification, type ChannelHarness, type HarnessContext } from './notify-conformance.js';
 import { channelConfig, notification } from './notify-fixtures.js';
-import { capturingLogger, silentLogger, tempDir, until } from './helpers.js';
+import { capturingLogger, silentLogger, tempDir } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const deps = (over: Partial<NotifierDeps> = {}): NotifierDeps => ({ logger: silentLogger(), version: 'test', ...over });
 const common = (id: string, type: string, over: Partial<ChannelCommon> = {}) => channelConfig({ id, type, timeoutMs: 3000, ...over }) as ChannelCommon;

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeliveryContext, Notification, Notifier } from '../src/notify/types.js';
 import { notification } from './notify-fixtures.js';
-import { until } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 export interface HarnessContext {
   after(fn: () => unknown): void;

@@ -18,7 +18,8 @@ import { NotifyService, type NotifyServiceOptions } from '../src/notify/service.
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { channelConfig, fakeClock, notification, notifyConfig, notifyDb, PERMANENT, scriptedChannels, TRANSIENT } from './notify-fixtures.js';
-import { alertStack, metricValue, silentLogger, testConfig, until, wl } from './helpers.js';
+import { alertStack, metricValue, silentLogger, testConfig, wl } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const ALL: NotifyRoute = { channels: ['ops'], areas: ['*'], includeExercise: false };
 

@@ -27,7 +27,8 @@ import { keyringFromKey } from '../src/secrets/keyring.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import type { StoredReading } from '../src/store/types.js';
 import { StreamMessage } from '../src/stream/messages.js';
-import { DETECTOR, GW, GW2, KIM_LONG, alertStack, batch, ruleSetOf, connectGateway, metricValue, silentLogger, tempDir, testConfig, until, wl } from './helpers.js';
+import { DETECTOR, GW, GW2, KIM_LONG, alertStack, batch, ruleSetOf, connectGateway, metricValue, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { until } from '../../test/lib/until.js';
 
 const T0 = 1_700_000_000_000;
 const PW = 'correct horse battery';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { adminLogin, browserMissing, launchBrowser, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
 import { DEMO_PASSWORD, startDemoSite } from '../lib/demo-site.js';
 import { hubClient } from '../lib/hub-client.js';
-import { until } from '../lib/procs.js';
+import { until } from '../lib/until.js';
 
 const SECRET = 'demo-webhook-secret-0123456789abcdef';
 const CREST = [

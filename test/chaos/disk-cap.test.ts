@@ -15,10 +15,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CounterDeviceSimulator } from '../simulators/modbus-counter.js';
 import { WaterLevelStationSimulator } from '../simulators/modbus-water-level.js';
-import { until } from '../lib/procs.js';
+
 import { BlackholeProxy } from '../lib/proxy.js';
 import type { SiteDevice } from '../lib/sites.js';
 import { ChaosSite, accountCounters, counterDevices, outboxSnapshot, readHubDb, report, seqProblems, sleep } from '../lib/chaos.js';
+import { until } from '../lib/until.js';
 
 const GW = 'gw-chaos-diskcap';
 const MAX_ROWS = 2_000;

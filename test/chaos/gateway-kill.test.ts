@@ -10,10 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CounterDeviceSimulator } from '../simulators/modbus-counter.js';
-import { until } from '../lib/procs.js';
+
 import {
   ChaosSite, accountCounters, chaosSeed, counterDevices, outboxSnapshot, readHubDb, report, seededRandom, seqProblems, sleep,
 } from '../lib/chaos.js';
+import { until } from '../lib/until.js';
 
 const GW = 'gw-chaos-kill';
 const DEVICES = 25;

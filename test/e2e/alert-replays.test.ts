@@ -20,11 +20,12 @@ import {
 import { HEAVY_RAIN_DAY, RainGaugeSimulator } from '../simulators/modbus-rain-gauge.js';
 import { SmokeHeatDetectorSimulator } from '../simulators/modbus-smoke-heat.js';
 import type { ModbusSimulator } from '../simulators/modbus-sim-server.js';
-import { startEdgeProc, startHubProc, until, type Proc } from '../lib/procs.js';
+import { startEdgeProc, startHubProc, type Proc } from '../lib/procs.js';
 import { writeEdgeConfig, writeHubConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient, type ApiAlert } from '../lib/hub-client.js';
 import { provisionPeople } from '../lib/hub-cli.js';
 import { BlackholeProxy } from '../lib/proxy.js';
+import { until } from '../lib/until.js';
 
 const GW_A = 'gw-replay-a';
 const GW_B = 'gw-replay-b';

@@ -15,10 +15,11 @@ import Database from 'better-sqlite3';
 import { parse } from 'yaml';
 import { certificateInfo } from '@ioc/shared';
 import { WaterLevelStationSimulator } from '../simulators/modbus-water-level.js';
-import { startEdgeProc, startHubProc, until, type Proc } from '../lib/procs.js';
+import { startEdgeProc, startHubProc, type Proc } from '../lib/procs.js';
 import { writeEdgeConfig, writeHubConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient } from '../lib/hub-client.js';
 import { edgeCli, hubCli, makeToken } from '../lib/enrol.js';
+import { until } from '../lib/until.js';
 
 const GW = 'gw-enrol-01';
 const DEV = 'wl-kimlong';

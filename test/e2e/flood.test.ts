@@ -10,11 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WaterLevelStationSimulator } from '../simulators/modbus-water-level.js';
-import { startHubProc, startEdgeProc, until, getJson, requestJson, type Proc } from '../lib/procs.js';
+import { startHubProc, startEdgeProc, getJson, requestJson, type Proc } from '../lib/procs.js';
 import { writeHubConfig, writeEdgeConfig, type SiteDevice } from '../lib/sites.js';
 import { hubClient } from '../lib/hub-client.js';
 import { provisionPeople } from '../lib/hub-cli.js';
 import { enrolGateway } from '../lib/enrol.js';
+import { until } from '../lib/until.js';
 
 const GW = 'gw-e2e-01';
 const DEV = 'wl-kimlong';

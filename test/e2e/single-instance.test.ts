@@ -15,8 +15,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDirLock, DataDirLockedError } from '@ioc/shared';
-import { ROOT, startProc, until, type Proc } from '../lib/procs.js';
+import { ROOT, startProc, type Proc } from '../lib/procs.js';
 import { writeEdgeConfig, writeHubConfig } from '../lib/sites.js';
+import { until } from '../lib/until.js';
 
 const HUB_BIN = join(ROOT, 'hub/bin/ioc-hub.mjs');
 const EDGE_BIN = join(ROOT, 'edge/bin/ioc-edge.mjs');

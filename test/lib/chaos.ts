@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { CounterDeviceSimulator } from '../simulators/modbus-counter.js';
-import { EDGE_MAIN, ROOT, getJson, startEdgeProc, startHubProc, until, type Proc } from './procs.js';
+import { EDGE_MAIN, ROOT, getJson, startEdgeProc, startHubProc, type Proc } from './procs.js';
 import { writeEdgeConfig, writeHubConfig, type EdgeExtras, type SiteDevice } from './sites.js';
 import { hubClient } from './hub-client.js';
+import { until } from './until.js';
 
 // --- randomness -------------------------------------------------------------------------------
 

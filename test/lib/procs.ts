@@ -95,23 +95,6 @@ export function startEdgeProc(configPath: string, opts?: ProcOptions): Proc {
   return startProc('edge', EDGE_MAIN, ['start', '--config', configPath], opts);
 }
 
-/** Polls `fn` until it returns a truthy value (bounded); for state that arrives asynchronously. */
-export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 30_000, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export interface RequestOptions {
   /** The hub CA (PEM) for an https:// URL: Node's fetch cannot be given one, so node:https is used. */
   ca?: string | Buffer;

@@ -18,9 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import mqtt from 'mqtt';
-import { startHubProc, until, type Proc } from '../lib/procs.js';
+import { startHubProc, type Proc } from '../lib/procs.js';
 import { writeHubConfig } from '../lib/sites.js';
 import { provisionPeople } from '../lib/hub-cli.js';
+import { until } from '../lib/until.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const GW = 'gw-fuzz-01';

@@ -15,7 +15,8 @@ import { UplinkConfig } from '../../edge/src/config/schema.js';
 import { Outbox } from '../../edge/src/outbox/index.js';
 import { Uplink } from '../../edge/src/uplink/index.js';
 import { startHub } from '../../hub/src/hub.js';
-import { metricValue, until } from '../../hub/test/helpers.js';
+import { metricValue } from '../../hub/test/helpers.js';
+import { until } from '../lib/until.js';
 
 const GW = 'gw-limit-01';
 const DEV = 'wl-limit';
