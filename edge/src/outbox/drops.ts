@@ -1,14 +1,10 @@
 /** Seq-range bookkeeping for rows the outbox deleted unsent (reported to the hub as DroppedEvent). */
+import type { DroppedEvent } from '@ioc/shared';
 
 export type Range = [number, number];
 
 /** A `DroppedEvent` without its envelope (`v`, `kind`): the uplink adds those when it sends. */
-export interface PendingDrop {
-  ranges: Range[];
-  count: number;
-  reason: string;
-  ts: number;
-}
+export type PendingDrop = Omit<DroppedEvent, 'v' | 'kind'>;
 
 /** The wire schema allows at most this many ranges per event. */
 export const MAX_RANGES_PER_EVENT = 10_000;

@@ -2,8 +2,10 @@
  * Wire payloads the uplink publishes. Telemetry is built by string concatenation from bodies the
  * outbox serialized once on insert: the send path never re-serializes a reading.
  */
-import { WIRE_VERSION, isGatewayId, type Lane, type Reading, type Status } from '@ioc/shared';
-import type { PendingDrop } from '../outbox/index.js';
+import { WIRE_VERSION, isGatewayId, type DroppedEvent, type Lane, type Reading, type Status } from '@ioc/shared';
+
+/** A drop notice as the outbox keeps it: the event without its envelope. */
+type DropNotice = Omit<DroppedEvent, 'v' | 'kind'>;
 
 /** `{"v":1,"gw":"…","seq":[` — the constant head of every batch from one gateway. */
 export function batchPrefix(gw: string): string {
@@ -34,7 +36,7 @@ export const BATCH_ENVELOPE_BYTES = telemetryPayload(
 /** The smallest reading body the schema allows, plus its separator: no batch reading is smaller. */
 export const MIN_READING_BYTES = JSON.stringify({ dev: 'x', metric: 'x', value: 0, unit: '', ts: 0, q: 'bad' } satisfies Reading).length + 1;
 
-export function droppedPayload(d: PendingDrop): string {
+export function droppedPayload(d: DropNotice): string {
   return JSON.stringify({ v: WIRE_VERSION, kind: 'dropped', ts: d.ts, ranges: d.ranges, count: d.count, reason: d.reason });
 }
 
@@ -42,11 +44,11 @@ export function droppedPayload(d: PendingDrop): string {
  * A drop notice split so that each payload is at most maxBytes (its ranges halved until each part
  * fits; counts follow the ranges). A part of a single range always fits: it is about 100 bytes.
  */
-export function fitDropped(d: PendingDrop, maxBytes: number): string[] {
+export function fitDropped(d: DropNotice, maxBytes: number): string[] {
   const payload = droppedPayload(d);
   if (d.ranges.length <= 1 || Buffer.byteLength(payload) <= maxBytes) return [payload];
   const half = Math.ceil(d.ranges.length / 2);
-  const part = (ranges: PendingDrop['ranges']): PendingDrop => ({ ...d, ranges, count: ranges.reduce((n, [a, b]) => n + b - a + 1, 0) });
+  const part = (ranges: DropNotice['ranges']): DropNotice => ({ ...d, ranges, count: ranges.reduce((n, [a, b]) => n + b - a + 1, 0) });
   return [...fitDropped(part(d.ranges.slice(0, half)), maxBytes), ...fitDropped(part(d.ranges.slice(half)), maxBytes)];
 }
 
