@@ -93,6 +93,10 @@ test('watch desk: a rising river reaches the board live, rings at BĐ3, and is a
   assert.match(await page.locator('[data-testid=cap]').innerText(), /<alert|urn:oasis:names:tc:emergency:cap/);
   assert.match(await page.locator('.hydrograph').innerText(), /BĐ III/);
   await page.locator('[data-testid=trend][data-trend=up]').waitFor({ timeout: 20_000 });
+  // Zone 2 at BĐ3: candidate disaster-risk level 2, shown as a candidate until an operator confirms it.
+  const risk = page.locator('[data-testid=risk]');
+  await risk.locator('[data-risk="2"]').waitFor({ timeout: 20_000 });
+  assert.match(await risk.innerText(), /Cấp 2 .*ứng viên — chờ xác nhận/s);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.alarm), 'flood', 'the alarm rings until acknowledged');
   await screenshot(page, 'watch-alert-detail');
 

@@ -83,7 +83,10 @@ export async function startDemoSite(o: DemoSiteOptions): Promise<DemoSite> {
   const poll = o.pollIntervalMs ?? 2000;
   const devices: SiteDevice[] = [
     { id: 'wl-kimlong', profile: 'radar-water-level', port: river.port, pollIntervalMs: poll, name: 'Trạm Kim Long',
-      river: 'Hương', station: 'Kim Long', lat: 16.4637, lon: 107.5588, communeCode: '19816', alarmLevels: DEMO_LEVELS },
+      river: 'Hương', station: 'Kim Long', lat: 16.4637, lon: 107.5588, communeCode: '19816', alarmLevels: DEMO_LEVELS,
+      // The 1999 flood peak at Kim Long; the zone (khu vực, QĐ 18/2021/QĐ-TTg) is illustrative: a
+      // province sets each station's zone from the decision.
+      registry: { zone: 2, historicPeakM: 5.94 } },
     { id: 'fd-chodongba', profile: 'smoke-heat-detector', port: detector.port, pollIntervalMs: poll,
       name: 'Đầu báo khói chợ Đông Ba', lat: 16.4722, lon: 107.5856, communeCode: '19801' },
   ];
