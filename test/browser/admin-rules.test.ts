@@ -82,7 +82,8 @@ test('admin rules: TOTP enrolment, backtest of an edited flood rule over stored 
   await floodRow.waitFor();
   assert.match((await floodRow.textContent())!, /flood-levels/);
   assert.match((await floodRow.textContent())!, /mặc định/, 'the built-in rule, shown by its source');
-  await page.click('[data-testid=rules-table] tr[data-rule=flood] button');
+  await page.click('[data-testid=rules-table] tr[data-rule=flood] a');
+  await page.waitForURL(/\/admin\/rules\/flood$/);
   const editor = page.locator('[data-testid=rule-editor]');
   await editor.waitFor();
   const spec = JSON.parse(await editor.locator('textarea[name=spec]').inputValue()) as Record<string, unknown>;
@@ -124,6 +125,14 @@ test('admin rules: TOTP enrolment, backtest of an edited flood rule over stored 
   assert.match((await v2.textContent())!, /quantri/);
   await until(async () => (await floodRow.textContent())!.includes('v2'), 'the list shows version 2');
 
+  // A rule has its own address: opened from it directly, the editor shows the saved version.
+  await page.goto(`${site.base}/admin/rules/flood`);
+  await editor.waitFor();
+  assert.deepEqual(JSON.parse(await editor.locator('textarea[name=spec]').inputValue()).tiersAboveBd3M, [0.5, 1.0]);
+  await page.goto(`${site.base}/admin/rules/no-such-rule`);
+  await page.locator('.rules-page .error', { hasText: 'Không có quy tắc “no-such-rule”' }).waitFor();
+  assert.equal(await editor.count(), 0);
+
   // A new rule, saved, then deleted after the confirmation.
   await page.getByRole('button', { name: 'Quy tắc mới' }).click();
   await page.locator('[data-testid=rule-editor] textarea[name=spec]').waitFor();
@@ -131,10 +140,13 @@ test('admin rules: TOTP enrolment, backtest of an edited flood rule over stored 
   await page.locator('[data-testid=rule-editor] [data-testid=save-rule]').click();
   const newRow = page.locator('[data-testid=rules-table] tr[data-rule=new-rule]');
   await newRow.waitFor();
+  await page.waitForURL(/\/admin\/rules\/new-rule$/);
+  assert.match(await page.locator('[data-testid=rule-message]').innerText(), /phiên bản 1/, 'the editor stays open with its message');
   assert.match((await newRow.textContent())!, /API/, 'saved through the API');
   await page.getByRole('button', { name: 'Xóa quy tắc' }).click();
   await page.getByRole('button', { name: 'Xác nhận xóa' }).click();
   await newRow.waitFor({ state: 'detached' });
+  await page.waitForURL(/\/admin\/rules$/);
 
   // Notifications: the webhook refused the flood's notifications — dead letters.
   await until(async () => {

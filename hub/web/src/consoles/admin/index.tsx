@@ -14,6 +14,7 @@ export const adminConsole: ConsoleDef = {
     { pattern: '/admin', component: UsersPage },
     { pattern: '/admin/users', component: UsersPage },
     { pattern: '/admin/rules', component: RulesPage },
+    { pattern: '/admin/rules/:id', component: RulesPage },
     { pattern: '/admin/notifications', component: NotificationsPage },
     { pattern: '/admin/audit', component: AuditPage },
     { pattern: '/admin/backups', component: BackupsPage },

@@ -23,6 +23,7 @@ export const adminRulesMessages = defineMessages({
   'admin.rules.source.api': { vi: 'API (quản trị)', en: 'API (admin)' },
   'admin.rules.source.default': { vi: 'mặc định', en: 'built-in' },
   'admin.rules.open': { vi: 'Mở {id}', en: 'Open {id}' },
+  'admin.rules.notFound': { vi: 'Không có quy tắc “{id}”.', en: 'There is no rule “{id}”.' },
   'admin.rules.new': { vi: 'Quy tắc mới', en: 'New rule' },
   'admin.rules.invalid': { vi: 'Quy tắc không dùng được', en: 'Rules that cannot work' },
   'admin.rules.invalidNote': {

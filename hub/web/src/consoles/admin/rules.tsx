@@ -3,11 +3,12 @@
  * a JSON editor checked by the server, a backtest over stored data BEFORE saving (compared with
  * the rule in force under the same id), the versions, and delete with a confirmation.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api/client.js';
 import { fmtDateTime, fmtDuration, fmtNumber } from '../../format.js';
 import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
+import { linkProps, navigate } from '../../ui/router.js';
 import { AdminNav } from './nav.js';
 import type { BacktestResult } from '../../../../src/alerts/backtest.js';
 import './rules.css';
@@ -46,12 +47,17 @@ function sourceLabel(source: string): string {
   return source === 'config' || source === 'api' || source === 'default' ? t(key) : source;
 }
 
-export function RulesPage() {
+/** `/admin/rules/:id` opens that rule's editor, so a rule can be linked to (from a note, a ticket). */
+export function RulesPage(props: { params: Record<string, string> }) {
   useLang();
+  const selected = props.params.id ?? null;
   const [list, setList] = useState<RulesList | null>(null);
   const [kinds, setKinds] = useState<Kind[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [editing, setEditing] = useState<{ id: string | null; text: string } | null>(null);
+  // `key` changes only when another rule (or a new draft) is opened: saving keeps the editor and its messages.
+  const [editing, setEditing] = useState<{ id: string | null; text: string; key: number } | null>(null);
+  const opened = useRef(0);
+  const edit = (id: string | null, text: string) => setEditing({ id, text, key: ++opened.current });
 
   const reload = async () => {
     try {
@@ -66,7 +72,17 @@ export function RulesPage() {
     api<{ kinds: Kind[] }>('/rules/kinds').then((k) => setKinds(k.kinds), (err) => setError(errorText(err)));
   }, []);
 
-  const open = (r: RuleVersion) => setEditing({ id: r.id, text: JSON.stringify(r.spec, null, 2) });
+  useEffect(() => {
+    if (!selected || !list || editing?.id === selected) return;
+    const r = list.rules.find((x) => x.id === selected);
+    if (r) edit(r.id, JSON.stringify(r.spec, null, 2));
+    else setError(t('admin.rules.notFound', { id: selected }));
+  }, [selected, list]);
+
+  const newDraft = () => {
+    edit(null, JSON.stringify(NEW_RULE, null, 2));
+    if (selected) navigate('/admin/rules');
+  };
 
   return (
     <div class="rules-page">
@@ -79,7 +95,7 @@ export function RulesPage() {
           <div class="row rules-head">
             <h2 id="rules-list-h">{t('admin.rules.list')}</h2>
             <span class="spacer" />
-            <button type="button" onClick={() => setEditing({ id: null, text: JSON.stringify(NEW_RULE, null, 2) })}>{t('admin.rules.new')}</button>
+            <button type="button" onClick={newDraft}>{t('admin.rules.new')}</button>
           </div>
           {!list ? (
             <p class="muted">{t('common.loading')}</p>
@@ -103,9 +119,9 @@ export function RulesPage() {
                     return (
                       <tr key={r.id} data-rule={r.id} class={editing?.id === r.id ? 'selected' : ''}>
                         <td>
-                          <button type="button" class="linkish" aria-label={t('admin.rules.open', { id: r.id })} onClick={() => open(r)}>
+                          <a {...linkProps(`/admin/rules/${encodeURIComponent(r.id)}`)} aria-label={t('admin.rules.open', { id: r.id })}>
                             <code>{r.id}</code>
-                          </button>
+                          </a>
                         </td>
                         <td>{local({ vi: name?.vi ?? name?.en ?? '', en: name?.en ?? name?.vi ?? '' }) || '—'}</td>
                         <td><code>{String(r.spec.kind)}</code></td>
@@ -138,12 +154,18 @@ export function RulesPage() {
 
         {editing ? (
           <RuleEditor
-            key={editing.id ?? '(new)'}
+            key={editing.key}
             id={editing.id}
             initial={editing.text}
             onChanged={async (id) => {
               await reload();
-              if (id === null) setEditing(null);
+              if (id === null) {
+                setEditing(null);
+                navigate('/admin/rules', { replace: true });
+              } else if (id !== selected) {
+                setEditing((e) => e && { ...e, id });
+                navigate(`/admin/rules/${encodeURIComponent(id)}`, { replace: true });
+              }
             }}
           />
         ) : null}
