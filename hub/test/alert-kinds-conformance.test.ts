@@ -30,12 +30,6 @@ const MINIMAL: Record<string, Record<string, unknown>> = {
   'gateway-problem': { kind: 'gateway-problem' },
 };
 
-/**
- * Checks a kind is known to fail (a bug reported to the lead, not fixed here): the test still runs
- * and reports, as todo, so the suite stays green until the kind is fixed.
- */
-const KNOWN_BUGS: Record<string, { texts?: string; nonFinite?: string }> = {};
-
 /** testConfig's registry plus a rain gauge, a station with zone and historical peak, and a site. */
 function registry(): Registry {
   const base = testConfig('/nonexistent/ioc-alert-kinds');
@@ -178,7 +172,6 @@ test('every registered kind has a minimal spec in this suite', () => {
 
 for (const [name, kind] of RULE_KINDS) {
   describe(`rule kind ${name}`, () => {
-    const known = KNOWN_BUGS[name] ?? {};
 
     test('describes itself under its registry name', () => {
       assert.equal(kind.kind, name);
@@ -237,7 +230,7 @@ for (const [name, kind] of RULE_KINDS) {
       }
     });
 
-    test('non-finite numbers are no judgement or a valid one', { skip: !(name in MINIMAL) && 'no minimal spec', ...(known.nonFinite ? { todo: known.nonFinite } : {}) }, () => {
+    test('non-finite numbers are no judgement or a valid one', { skip: !(name in MINIMAL) && 'no minimal spec' }, () => {
       const rule = compileRule(specOf(name), REGISTRY);
       for (const t of rule.targets) {
         const ev = rule.evaluator(t);
@@ -274,7 +267,7 @@ for (const [name, kind] of RULE_KINDS) {
       assert.doesNotThrow(() => rule.severity(0));
     });
 
-    test('texts carry no unformatted values (NaN, undefined, null)', { skip: !(name in MINIMAL) && 'no minimal spec', ...(known.texts ? { todo: known.texts } : {}) }, () => {
+    test('texts carry no unformatted values (NaN, undefined, null)', { skip: !(name in MINIMAL) && 'no minimal spec' }, () => {
       const rule = compileRule(specOf(name), REGISTRY);
       for (const t of rule.targets) {
         for (const x of texts(rule, t)) {
