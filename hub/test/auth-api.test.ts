@@ -4,22 +4,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { AlertEngine } from '../src/alerts/engine.js';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
-import { SqliteAuditLog } from '../src/audit/sqlite.js';
-import { SqlitePeopleStore } from '../src/auth/people-store.js';
-import { AuthService } from '../src/auth/service.js';
+import type { SqliteAuditLog } from '../src/audit/sqlite.js';
+import type { AuthService } from '../src/auth/service.js';
 import { totpAt } from '../src/auth/totp.js';
-import { resolveHubConfig } from '../src/config/load.js';
-import { buildRegistry } from '../src/config/registry.js';
-import { openHubDatabase, type HubDatabase } from '../src/db/database.js';
-import { createAdmission } from '../src/ingest/admission.js';
-import { createHubMetrics } from '../src/metrics.js';
-import { keyringFromKey } from '../src/secrets/keyring.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
-import { DETECTOR, GW, GW2, KIM_LONG, alertStack, ruleSetOf, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import type { HubDatabase } from '../src/db/database.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
+import { apiParts, login as apiLogin, type Session } from './api-fixture.js';
+import { DETECTOR, GW, GW2, KIM_LONG, tempDir, wl } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 let clock = T0;
@@ -30,9 +23,8 @@ let auth: AuthService;
 let app: ApiInstance;
 let cleanup: () => void;
 let alertId: number;
+let deps: ReturnType<typeof apiParts>['deps'];
 const PW = 'correct horse battery';
-
-interface Session { cookie: string; csrf: string }
 
 async function req(method: string, url: string, opts: { session?: Session; csrf?: string | null; bearer?: string; body?: unknown; host?: string } = {}) {
   const headers: Record<string, string> = {};
@@ -47,29 +39,20 @@ async function req(method: string, url: string, opts: { session?: Session; csrf?
   return { status: res.statusCode, body, headers: res.headers };
 }
 
-async function login(username: string, password = PW, otp?: string): Promise<Session & { body: any; status: number }> {
-  const r = await req('POST', '/api/v1/auth/login', { body: { username, password, ...(otp ? { otp } : {}) } });
-  const set = ([] as string[]).concat((r.headers['set-cookie'] as string | string[] | undefined) ?? []);
-  const cookie = set.map((c) => c.split(';')[0]!).join('; ');
-  return { cookie, csrf: r.body?.csrfToken, body: r.body, status: r.status };
-}
+const login = (username: string, password = PW, otp?: string) => apiLogin(app, username, password, otp);
 
 before(async () => {
   const t = tempDir();
   cleanup = t.cleanup;
-  const registry = buildRegistry(resolveHubConfig(testConfig(t.dir), t.dir).registry);
-  db = openHubDatabase(join(t.dir, 'hub.db'));
-  store = openSqliteStore({ db, admit: createAdmission(registry) });
-  const keyring = keyringFromKey(Buffer.alloc(32, 1));
-  audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'), () => clock);
-  auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, now: () => clock, settings: { lockoutAttempts: 3 } });
-  const { engine, views, actions } = alertStack(store, registry, { now: () => T0 });
+  const parts = apiParts(t.dir, { now: () => clock, auth: { lockoutAttempts: 3 } });
+  ({ db, store, audit, auth, deps } = parts);
+  const { engine, views } = parts.stack;
   // Kim Long (commune 19816) floods; the detector and wl-other are in commune 19801.
   const res = store.writeBatch(GW, 1, [wl(2.5, T0), { dev: DETECTOR, metric: 'temperature', value: 31, unit: '°C', ts: T0, q: 'good' }]);
   engine.evaluate(res.fresh);
   store.writeBatch(GW2, 1, [wl(0.4, T0, 'good', 'wl-other')]);
   alertId = views.list({ scope: { all: true } })[0]!.id;
-  app = buildApi({ store, registry, alerts: views, alertActions: actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, now: () => T0, audit, auth, loginRatePerMinute: 1000 });
+  app = buildApi(deps);
   await app.ready();
   for (const [username, role, areas] of [['op', 'operator', ['*']], ['xa', 'commune', ['19816']], ['kt', 'technician', ['19801']], ['xem', 'viewer', ['46']], ['quantri', 'admin', []]] as const) {
     await auth.addUser({ username, role, areas: [...areas], password: PW }, 'cli:test');
@@ -248,7 +231,7 @@ test('hostile requests: foreign Host header, oversized body, security headers, n
 });
 
 test('logins are rate-limited per client address (on top of the per-account lockout)', async () => {
-  const limited = buildApi({ store, registry: buildRegistry(resolveHubConfig(testConfig('/tmp/x'), '/tmp').registry), alerts: undefined as never, alertActions: undefined as never, rules: undefined as never, metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, audit, auth, loginRatePerMinute: 3 });
+  const limited = buildApi({ ...deps, loginRatePerMinute: 3 });
   await limited.ready();
   const codes: number[] = [];
   for (let i = 0; i < 5; i++) {

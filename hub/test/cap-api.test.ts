@@ -4,26 +4,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Reading } from '@ioc/shared';
 import type { AlertEngine } from '../src/alerts/engine.js';
 import type { AlertViews } from '../src/alerts/views.js';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
-import { SqliteAuditLog } from '../src/audit/sqlite.js';
-import { SqlitePeopleStore } from '../src/auth/people-store.js';
-import { AuthService } from '../src/auth/service.js';
 import { capSettings } from '../src/cap/settings.js';
-import { resolveHubConfig } from '../src/config/load.js';
-import { buildRegistry } from '../src/config/registry.js';
-import { openHubDatabase, type HubDatabase } from '../src/db/database.js';
-import { createAdmission } from '../src/ingest/admission.js';
-import { createHubMetrics } from '../src/metrics.js';
-import { keyringFromKey } from '../src/secrets/keyring.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+import type { HubDatabase } from '../src/db/database.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
 import { SYSTEM_SCOPE } from '../src/store/types.js';
 import { capAlertsInFeed, googleProblems, parseCap, xmllint, xmllintMissing } from './cap-check.js';
-import { GW, alertStack, ruleSetOf, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import { apiParts } from './api-fixture.js';
+import { GW, tempDir, wl } from './helpers.js';
 
 const T0 = Date.UTC(2020, 10, 12, 5, 0, 0);
 const MIN = 60_000;
@@ -54,19 +46,11 @@ async function get(url: string, user?: string) {
 before(async () => {
   const t = tempDir();
   cleanup = t.cleanup;
-  const registry = buildRegistry(resolveHubConfig(testConfig(t.dir), t.dir).registry);
-  db = openHubDatabase(join(t.dir, 'hub.db'));
-  store = openSqliteStore({ db, admit: createAdmission(registry) });
-  const keyring = keyringFromKey(Buffer.alloc(32, 3));
-  const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'), () => clock);
-  const auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, now: () => clock });
-  const stack = alertStack(store, registry, { now: () => clock, flapWindowMs: 0 });
-  engine = stack.engine;
-  views = stack.views;
-  app = buildApi({
-    store, registry, alerts: stack.views, alertActions: stack.actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0,
-    now: () => clock, audit, auth, loginRatePerMinute: 1000, cap: capSettings({ sender: 'ioc@hue.gov.vn' }),
-  });
+  const parts = apiParts(t.dir, { now: () => clock, alerts: { flapWindowMs: 0 } });
+  const { auth } = parts;
+  ({ db, store } = parts);
+  ({ engine, views } = parts.stack);
+  app = buildApi({ ...parts.deps, cap: capSettings({ sender: 'ioc@hue.gov.vn' }) });
   await app.ready();
   // API keys, as the systems that read CAP use: Kim Long is in commune 19816; commune 19801 has no flood station.
   for (const [name, role, areas] of [['xa', 'commune', ['19816']], ['kt', 'technician', ['19801']]] as const) {

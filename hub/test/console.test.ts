@@ -9,19 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
-import { SqliteAuditLog } from '../src/audit/sqlite.js';
-import { SqlitePeopleStore } from '../src/auth/people-store.js';
-import { AuthService } from '../src/auth/service.js';
-import { resolveHubConfig } from '../src/config/load.js';
-import { buildRegistry } from '../src/config/registry.js';
-import { openHubDatabase } from '../src/db/database.js';
-import { createAdmission } from '../src/ingest/admission.js';
-import { createHubMetrics } from '../src/metrics.js';
-import { keyringFromKey } from '../src/secrets/keyring.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
-import { alertStack, ruleSetOf, silentLogger, tempDir, testConfig } from './helpers.js';
+import { apiParts, login } from './api-fixture.js';
+import { tempDir, testConfig } from './helpers.js';
 
-const T0 = 1_700_000_000_000;
 const PW = 'correct horse battery';
 const TILES = { url: 'https://tiles.ioc.example.vn/{z}/{x}/{y}.png', attribution: '© Sở TT&TT' };
 let cleanup: () => void;
@@ -40,20 +30,13 @@ before(async () => {
       ],
     },
   });
-  const registry = buildRegistry(resolveHubConfig(cfg, t.dir).registry);
-  const db = openHubDatabase(join(t.dir, 'hub.db'));
-  const store = openSqliteStore({ db, admit: createAdmission(registry) });
-  const keyring = keyringFromKey(Buffer.alloc(32, 2));
-  const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'), () => T0);
-  const auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, now: () => T0, settings: {} });
+  const { auth, deps } = apiParts(t.dir, { config: cfg });
   await auth.addUser({ username: 'xa', role: 'commune', areas: ['19816'], password: PW }, 'cli:test');
-  const { views, actions } = alertStack(store, registry, { now: () => T0 });
   // A built app as vite leaves it: index.html and hashed assets.
   const dist = join(t.dir, 'dist');
   mkdirSync(join(dist, 'assets'), { recursive: true });
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>IOC</title><div id="app"></div><script type="module" src="/assets/index-abc.js"></script>');
   writeFileSync(join(dist, 'assets', 'index-abc.js'), 'console.log("ioc")');
-  const deps = { store, registry, alerts: views, alertActions: actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(), version: 't', startedAt: T0, brokerClients: () => 0, audit, auth, loginRatePerMinute: 1000 };
   app = buildApi({ ...deps, console: { dir: dist, tiles: TILES } });
   bare = buildApi({ ...deps, console: { dir: join(t.dir, 'not-built'), tiles: null } });
   await Promise.all([app.ready(), bare.ready()]);
@@ -98,9 +81,8 @@ test('API paths are never answered with the app: an unknown one is a JSON 404', 
 
 test('console config: who is not logged in gets 401; a commune user gets the tile server and only their communes', async () => {
   assert.equal((await app.inject({ method: 'GET', url: '/api/v1/console/config' })).statusCode, 401);
-  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'xa', password: PW } });
-  assert.equal(login.statusCode, 200);
-  const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+  const { status, cookie } = await login(app, 'xa', PW);
+  assert.equal(status, 200);
   const r = await app.inject({ method: 'GET', url: '/api/v1/console/config', headers: { cookie } });
   assert.equal(r.statusCode, 200);
   const body = r.json();

@@ -5,24 +5,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Reading } from '@ioc/shared';
 import type { AlertEngine } from '../src/alerts/engine.js';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
-import { SqliteAuditLog } from '../src/audit/sqlite.js';
-import { SqlitePeopleStore } from '../src/auth/people-store.js';
-import { AuthService } from '../src/auth/service.js';
-import { resolveHubConfig } from '../src/config/load.js';
-import { buildRegistry } from '../src/config/registry.js';
-import { openHubDatabase, type HubDatabase } from '../src/db/database.js';
+import type { SqliteAuditLog } from '../src/audit/sqlite.js';
+import type { HubDatabase } from '../src/db/database.js';
 import { HandoverService } from '../src/handover/service.js';
 import { SqliteHandoverStore } from '../src/handover/store.js';
-import { createAdmission } from '../src/ingest/admission.js';
-import { createHubMetrics } from '../src/metrics.js';
-import { keyringFromKey } from '../src/secrets/keyring.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
-import { DETECTOR, FLOOD_RULE, GW, KIM_LONG, alertStack, ruleSetOf, silentLogger, tempDir, testConfig, wl } from './helpers.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
+import { apiParts, login as apiLogin, type Session } from './api-fixture.js';
+import { DETECTOR, FLOOD_RULE, GW, KIM_LONG, tempDir, wl } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -40,8 +33,6 @@ const FIRE_RULE = {
   when: { all: [{ metric: 'smoke', is: true }, { metric: 'temperature', gte: 57 }] },
 };
 
-interface Session { cookie: string; csrf: string }
-
 async function req(method: string, url: string, session: Session, body?: unknown) {
   const headers: Record<string, string> = { cookie: session.cookie, 'x-csrf-token': session.csrf };
   const res = await app.inject({ method: method as 'GET', url, headers, ...(body !== undefined ? { payload: body as object } : {}) });
@@ -49,10 +40,9 @@ async function req(method: string, url: string, session: Session, body?: unknown
 }
 
 async function login(username: string): Promise<Session> {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: PW } });
-  assert.equal(res.statusCode, 200, `login ${username}`);
-  const set = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
-  return { cookie: set.map((c) => c.split(';')[0]!).join('; '), csrf: (res.json() as any).csrfToken };
+  const session = await apiLogin(app, username, PW);
+  assert.equal(session.status, 200, `login ${username}`);
+  return session;
 }
 
 function feed(...readings: Reading[]) {
@@ -64,19 +54,11 @@ function feed(...readings: Reading[]) {
 before(async () => {
   const t = tempDir();
   cleanup = t.cleanup;
-  const registry = buildRegistry(resolveHubConfig(testConfig(t.dir), t.dir).registry);
-  db = openHubDatabase(join(t.dir, 'hub.db'));
-  store = openSqliteStore({ db, admit: createAdmission(registry) });
-  const keyring = keyringFromKey(Buffer.alloc(32, 1));
-  audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'), () => clock);
-  const auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry, now: () => clock });
-  const stack = alertStack(store, registry, { rules: [FLOOD_RULE, FIRE_RULE], now: () => clock });
+  const parts = apiParts(t.dir, { now: () => clock, alerts: { rules: [FLOOD_RULE, FIRE_RULE] } });
+  const { stack, auth } = parts;
+  ({ db, store, audit } = parts);
   engine = stack.engine;
-  app = buildApi({
-    store, registry, alerts: stack.views, alertActions: stack.actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(),
-    version: 't', startedAt: T0, brokerClients: () => 0, now: () => clock, audit, auth, loginRatePerMinute: 1000,
-    handovers: new HandoverService(new SqliteHandoverStore(db), stack.views, () => clock),
-  });
+  app = buildApi({ ...parts.deps, handovers: new HandoverService(new SqliteHandoverStore(db), stack.views, () => clock) });
   await app.ready();
   for (const [username, role, areas] of [['op', 'operator', ['*']], ['xa', 'commune', ['19816']]] as const) {
     await auth.addUser({ username, role, areas: [...areas], password: PW }, 'cli:test');

@@ -7,19 +7,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildApi } from '../src/api/server.js';
 import type { ApiInstance } from '../src/api/types.js';
-import { SqliteAuditLog } from '../src/audit/sqlite.js';
-import { SqlitePeopleStore } from '../src/auth/people-store.js';
-import { AuthService } from '../src/auth/service.js';
-import { resolveHubConfig } from '../src/config/load.js';
-import { buildRegistry } from '../src/config/registry.js';
-import { openHubDatabase, type HubDatabase } from '../src/db/database.js';
+import type { HubDatabase } from '../src/db/database.js';
 import { openEnrolment } from '../src/enrol/index.js';
 import { LiveFeed } from '../src/live.js';
-import { createHubMetrics } from '../src/metrics.js';
-import { keyringFromKey } from '../src/secrets/keyring.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
 import { ensurePki } from '@ioc/shared';
-import { alertStack, ruleSetOf, silentLogger, tempDir, testConfig } from './helpers.js';
+import { apiParts } from './api-fixture.js';
+import { silentLogger, tempDir } from './helpers.js';
 
 let db: HubDatabase;
 let store: SqliteStore;
@@ -33,22 +27,14 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 before(async () => {
   const t = tempDir();
   cleanup = t.cleanup;
-  const cfg = resolveHubConfig(testConfig(t.dir), t.dir);
-  const registry = buildRegistry(cfg.registry);
-  db = openHubDatabase(join(t.dir, 'hub.db'));
-  store = openSqliteStore({ db });
-  const keyring = keyringFromKey(Buffer.alloc(32, 1));
-  const audit = new SqliteAuditLog(db, keyring.subkey('audit-chain'));
-  const auth = new AuthService({ people: new SqlitePeopleStore(db), audit, keyring, registry });
-  const stack = alertStack(store, registry);
+  const parts = apiParts(t.dir);
+  const { cfg, registry, audit } = parts;
+  ({ db, store } = parts);
   // Every route plugin present: logins (auth), enrolment, the stream.
   const pki = ensurePki(join(t.dir, 'pki'), { serverNames: ['localhost'], clients: [] });
   const enrolment = openEnrolment({ db, audit, registry, config: cfg.enrolment, logger: silentLogger(), caCertFile: pki.caCert, caKeyFile: pki.caKey });
   close = () => enrolment.close();
-  app = buildApi({
-    store, registry, alerts: stack.views, alertActions: stack.actions, rules: ruleSetOf(store, registry, audit), metrics: createHubMetrics(), logger: silentLogger(), version: '1.2.3', startedAt: Date.now(), brokerClients: () => 0,
-    audit, auth, enrolment: enrolment.service, live: new LiveFeed(),
-  });
+  app = buildApi({ ...parts.deps, version: '1.2.3', enrolment: enrolment.service, live: new LiveFeed() });
   await app.ready();
   // Public: no credentials needed.
   const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
