@@ -6,12 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import { totpAt } from '../../hub/src/auth/totp.js';
-import { DEMO_LOGINS, DEMO_PASSWORD, startDemoSite } from '../lib/demo-site.js';
-import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+import { DEMO_LOGINS, DEMO_PASSWORD } from '../lib/demo-site.js';
+import { browserSite, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
 
 const STEP_MS = 30_000;
 
@@ -32,16 +30,9 @@ async function wrongCode(secret: string): Promise<string> {
 }
 
 test('admin: TOTP enrolment at first login; without a code or with a wrong one refused, with the right one in; users, audit and backups pages', { timeout: 300_000 }, async (t) => {
-  const missing = browserMissing();
-  if (missing) return t.skip(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-admin-'));
-  const site = await startDemoSite({ dir, httpPort: 0, mqttPort: 0, holdRiver: true });
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await site.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ready = await browserSite(t, 'admin', { holdRiver: true });
+  if (!ready) return;
+  const { site, browser } = ready;
   const ctx = await newConsoleContext(browser);
   const page = await ctx.newPage();
   const errors = pageErrors(page);

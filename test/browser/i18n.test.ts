@@ -6,13 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { ROOT } from '../lib/procs.js';
-import { DEMO_PASSWORD, demoCa, startDemoSite } from '../lib/demo-site.js';
+import { until } from '../lib/until.js';
+import { DEMO_PASSWORD, demoCa } from '../lib/demo-site.js';
 import { hubClient } from '../lib/hub-client.js';
-import { adminLogin, browserMissing, launchBrowser, newConsoleContext, pageErrors } from '../lib/browser.js';
+import { adminLogin, browserSite, newConsoleContext, pageErrors } from '../lib/browser.js';
 import { CATALOG } from '../../hub/web/src/i18n/catalog.js';
 
 const CONSOLES = join(ROOT, 'hub', 'web', 'src', 'consoles');
@@ -35,26 +36,13 @@ const entries = Object.entries(CATALOG) as Array<[string, { vi: string; en: stri
 const viOnly = entries.map(([, m]) => m.vi).filter((v) => v.length >= 15 && VI_MARKS.test(v) && !entries.some(([, m]) => m.en.includes(v)) && !v.includes('{'));
 
 test('every console page, in Vietnamese and in English: translated, whole diacritics, no raw keys, no errors', { timeout: 420_000 }, async (t) => {
-  const missing = browserMissing();
-  if (missing) return t.skip(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-i18n-'));
-  const site = await startDemoSite({ dir, httpPort: 0, mqttPort: 0, speed: 20, pollIntervalMs: 500 });
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await site.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ready = await browserSite(t, 'i18n', { speed: 20, pollIntervalMs: 500 });
+  if (!ready) return;
+  const { site, browser } = ready;
   const api = hubClient(site.base, { ca: demoCa(site), apiKey: site.apiKey });
   // An alert to open: the river crosses BĐ1 within seconds at this speed.
-  let alertId: number | undefined;
-  for (let i = 0; i < 120 && alertId === undefined; i++) {
-    const first = (await api.alerts('wl-kimlong'))[0];
-    alertId = first ? Number(first.id) : undefined;
-    if (alertId === undefined) await new Promise((r) => setTimeout(r, 1000));
-  }
-  assert.ok(alertId !== undefined, 'no alert raised by the demo river');
-  const samples: Record<string, string> = { '/watch/alerts/:id': String(alertId), '/commune/devices/:id': 'wl-kimlong', '/technician/devices/:id': 'wl-kimlong' };
+  const alertId = await until(async () => (await api.alerts('wl-kimlong'))[0]?.id, 'an alert raised by the demo river', 120_000, 1000);
+  const samples: Record<string, string> = { '/watch/alerts/:id': String(alertId), '/commune/devices/:id': 'wl-kimlong', '/technician/devices/:id': 'wl-kimlong', '/admin/rules/:id': 'flood' };
   const paths = routePatterns().map((p) => {
     if (!p.includes(':')) return p;
     const id = samples[p];

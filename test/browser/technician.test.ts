@@ -6,15 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { DEMO_PASSWORD, demoCa, startDemoSite } from '../lib/demo-site.js';
+import { DEMO_PASSWORD, demoCa } from '../lib/demo-site.js';
 import { edgeCli } from '../lib/enrol.js';
 import { getJson } from '../lib/procs.js';
 import { writeEdgeConfig } from '../lib/sites.js';
-import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+import { browserSite, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
 
 const NEW_GW = 'gw-test-02';
 
@@ -26,16 +26,9 @@ function arg(command: string, name: string): string {
 }
 
 test('technician: gateway health, an enrolment token from the console enrols a real gateway, revoke it, live device values', { timeout: 300_000 }, async (t) => {
-  const missing = browserMissing();
-  if (missing) return t.skip(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-tech-'));
-  const site = await startDemoSite({ dir, httpPort: 0, mqttPort: 0, speed: 20, pollIntervalMs: 500 });
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await site.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ready = await browserSite(t, 'tech', { speed: 20, pollIntervalMs: 500 });
+  if (!ready) return;
+  const { site, browser, dir } = ready;
   const get = <T>(path: string) => getJson<T>(`${site.base}/api/v1${path}`, { ca: demoCa(site), headers: { authorization: `Bearer ${site.apiKey}` } });
   const ctx = await newConsoleContext(browser);
   const page = await ctx.newPage();

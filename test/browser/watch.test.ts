@@ -14,11 +14,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEMO_PASSWORD, startDemoSite } from '../lib/demo-site.js';
-import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+
+import { DEMO_PASSWORD } from '../lib/demo-site.js';
+import { browserSite, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
 import { hubCli } from '../lib/hub-cli.js';
 import { compressHours, KIM_LONG_2020_HOURS } from '../simulators/modbus-water-level.js';
 
@@ -30,16 +28,9 @@ function hcm(ts: number, timeZone = 'Asia/Ho_Chi_Minh'): string {
 }
 
 test('watch desk: a rising river reaches the board live, rings at BĐ3, and is acknowledged with an audited note', { timeout: 180_000 }, async (t) => {
-  const missing = browserMissing();
-  if (missing) return t.skip(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-watch-'));
-  const site = await startDemoSite({ dir, httpPort: 0, mqttPort: 0, holdRiver: true, hydrograph: RISE, speed: 1, pollIntervalMs: 500 });
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await site.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ready = await browserSite(t, 'watch', { holdRiver: true, hydrograph: RISE, speed: 1, pollIntervalMs: 500 });
+  if (!ready) return;
+  const { site, browser } = ready;
   const ctx = await newConsoleContext(browser);
   const page = await ctx.newPage();
   const errors = pageErrors(page);

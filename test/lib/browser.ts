@@ -3,10 +3,13 @@
  * background networking (the machine has no internet, and the map must work without it), sound
  * allowed without a gesture so the alarm can be checked, the demo CA's certificate accepted.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOT } from './procs.js';
+import { startDemoSite, type DemoSite, type DemoSiteOptions } from './demo-site.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -113,4 +116,28 @@ async function freshTotp(secret: string, totpAt: (s: string, now?: number) => Pr
   const intoStep = now % 30_000;
   await new Promise((r) => setTimeout(r, 30_000 - intoStep + 200));
   return totpAt(secret);
+}
+
+/**
+ * The whole demo site (hub, gateway, simulators) and a browser for one test, both stopped and the
+ * folder removed after it; null, with the test skipped and the reason printed, without Chromium.
+ */
+export async function browserSite(t: TestContext, name: string, opts: Omit<DemoSiteOptions, 'dir' | 'httpPort' | 'mqttPort'> = {}): Promise<{ site: DemoSite; browser: Browser; dir: string } | null> {
+  const missing = browserMissing();
+  if (missing) {
+    t.skip(missing);
+    return null;
+  }
+  // Undone last made first, whatever was made before a failure.
+  const undo: Array<() => unknown> = [];
+  t.after(async () => {
+    for (const f of undo.reverse()) await f();
+  });
+  const dir = mkdtempSync(join(tmpdir(), `ioc-${name}-`));
+  undo.push(() => rmSync(dir, { recursive: true, force: true }));
+  const site = await startDemoSite({ dir, httpPort: 0, mqttPort: 0, ...opts });
+  undo.push(() => site.stop());
+  const browser = await launchBrowser();
+  undo.push(() => browser.close());
+  return { site, browser, dir };
 }
