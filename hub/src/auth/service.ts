@@ -15,6 +15,9 @@ import type { ApiKeyRecord, PeopleStore, UserRecord } from './people-store.js';
 import type { Principal } from './principal.js';
 import { MFA_REQUIRED, type Role } from './roles.js';
 import { buildScope, effectiveAreas, type Scope } from './scope.js';
+import type { ApiKeyView, UserView } from './views.js';
+
+export type { ApiKeyView, UserView };
 import { checkTotp, hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpUri } from './totp.js';
 
 export interface AuthSettings {
@@ -52,34 +55,6 @@ export class AuthError extends Error {
     super(message);
     this.name = 'AuthError';
   }
-}
-
-/** A user as the API shows it: no hashes, no secrets. */
-export interface UserView {
-  id: number;
-  username: string;
-  displayName: string;
-  role: Role;
-  areas: string[];
-  mfaEnabled: boolean;
-  mfaRequired: boolean;
-  recoveryCodesLeft: number;
-  disabled: boolean;
-  lockedUntil: number | null;
-  createdAt: number;
-  lastLoginAt: number | null;
-}
-
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  role: Role;
-  areas: string[];
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number | null;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
 }
 
 export function userView(u: UserRecord): UserView {

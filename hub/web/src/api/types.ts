@@ -6,22 +6,8 @@
 export type { AlertView, AlertHistoryEntry, LocalizedText } from '../../../src/alerts/types.js';
 export type { AlertCategory, Severity } from '../../../src/alerts/rule.js';
 export type { Role } from '../../../src/auth/roles.js';
-
-/** A person's account as GET /api/v1/users and /auth/me show it (UserViewSchema in the hub's api/auth.ts). */
-export interface UserView {
-  id: number;
-  username: string;
-  displayName: string;
-  role: string;
-  areas: string[];
-  mfaEnabled: boolean;
-  mfaRequired: boolean;
-  recoveryCodesLeft: number;
-  disabled: boolean;
-  lockedUntil: number | null;
-  createdAt: number;
-  lastLoginAt: number | null;
-}
+import type { UserView } from '../../../src/auth/views.js';
+export type { ApiKeyView, UserView } from '../../../src/auth/views.js';
 
 export interface Me {
   kind: string;

@@ -5,26 +5,14 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../../api/client.js';
-import type { UserView } from '../../api/types.js';
+import type { ApiKeyView, Role, UserView } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
 import { fmtDateTime } from '../../format.js';
 import { t, useLang, type MessageKey } from '../../i18n/index.js';
 import { AdminNav } from './nav.js';
 import './admin.css';
 
-const ROLES = ['admin', 'operator', 'commune', 'technician', 'viewer'] as const;
-
-interface ApiKeyView {
-  id: string;
-  name: string;
-  role: string;
-  areas: string[];
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number | null;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-}
+const ROLES: readonly Role[] = ['admin', 'operator', 'commune', 'technician', 'viewer'];
 
 export function errorText(e: unknown): string {
   return t('common.error', { message: e instanceof ApiError ? e.message : String(e) });
@@ -41,9 +29,9 @@ function generatePassword(): string {
   return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
-function RoleSelect(props: { value: string; onChange: (v: string) => void; name: string }) {
+function RoleSelect(props: { value: Role; onChange: (v: Role) => void; name: string }) {
   return (
-    <select name={props.name} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+    <select name={props.name} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value as Role)}>
       {ROLES.map((r) => <option key={r} value={r}>{t(`role.${r}` as MessageKey)}</option>)}
     </select>
   );
@@ -53,7 +41,7 @@ function AddUser(props: { onAdded: () => void }) {
   useLang();
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
-  const [role, setRole] = useState('operator');
+  const [role, setRole] = useState<Role>('operator');
   const [areas, setAreas] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -306,7 +294,7 @@ function ApiKeys() {
   const [keys, setKeys] = useState<ApiKeyView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
-  const [role, setRole] = useState('viewer');
+  const [role, setRole] = useState<Role>('viewer');
   const [areas, setAreas] = useState('');
   const [days, setDays] = useState('');
   const [shown, setShown] = useState<{ name: string; key: string } | null>(null);
