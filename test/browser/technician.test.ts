@@ -93,6 +93,7 @@ test('technician: gateway health, an enrolment token from the console enrols a r
   await page.getByRole('button', { name: 'Xem trực tiếp' }).click();
   await page.waitForURL(/\/technician\/devices\/wl-kimlong$/);
   await page.locator('[data-testid=live-values] tr[data-metric=water_level] [data-col=value]').filter({ hasText: /\d/ }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('[data-testid=live-values] tr[data-metric=water_level] th').innerText(), /Mực nước\s+water_level/, 'the metric by its name, with its id');
   await page.locator('[data-testid=live-recent] tr').first().waitFor({ timeout: 30_000 });
   await screenshot(page, 'technician-live');
 

@@ -9,6 +9,7 @@ import type { DeviceView, LatestValue } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
 import { fmtAge, fmtDateTime, fmtNumber } from '../../format.js';
 import { t, useLang, type MessageKey } from '../../i18n/index.js';
+import { metricLabel } from '../../ui/map/stations.js';
 import { linkProps, navigate } from '../../ui/router.js';
 import { useNow } from './use-now.js';
 
@@ -152,7 +153,7 @@ export function DeviceLivePage(props: { params: Record<string, string> }) {
                     const v = latest[k]!;
                     return (
                       <tr key={k} data-metric={k}>
-                        <th scope="row"><code>{k}</code></th>
+                        <th scope="row"><MetricName id={k} /></th>
                         <td class="tech-live-value" data-col="value">{fmtValue(v.value, v.unit)}</td>
                         <td><Quality q={v.q} />{v.reason ? <div class="muted">{v.reason}</div> : null}</td>
                         <td>{fmtDateTime(v.ts)}</td>
@@ -174,7 +175,7 @@ export function DeviceLivePage(props: { params: Record<string, string> }) {
                   {recent.map((r) => (
                     <tr key={`${r.seq}-${r.metric}`}>
                       <td>{fmtDateTime(r.ts)}</td>
-                      <td><code>{r.metric}</code></td>
+                      <td><MetricName id={r.metric} /></td>
                       <td>{fmtValue(r.value, latest[r.metric]?.unit)}</td>
                       <td><Quality q={r.q} /></td>
                       <td class="muted">#{r.seq}</td>
@@ -190,4 +191,10 @@ export function DeviceLivePage(props: { params: Record<string, string> }) {
       ) : null}
     </div>
   );
+}
+
+/** The metric's name in the reader's language, and its id (what a technician configures) beside it. */
+function MetricName(props: { id: string }) {
+  const label = metricLabel(props.id);
+  return label === props.id ? <code>{props.id}</code> : <>{label} <code class="muted">{props.id}</code></>;
 }
