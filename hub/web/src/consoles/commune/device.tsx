@@ -7,13 +7,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api/client.js';
 import type { AlertView, DeviceView } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
-import { fmtAge, fmtDateTime, fmtNumber } from '../../format.js';
+import { fmtDateTime, fmtNumber } from '../../format.js';
 import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
-import { fmtValue, metricLabel, orderMetrics, stationState, useTick, type GatewayLink } from '../../ui/map/stations.js';
+import { orderMetrics, stationState, useTick, type GatewayLink } from '../../ui/map/stations.js';
 import { linkProps } from '../../ui/router.js';
 import { MetricChart } from './chart.js';
-import { Battery, LinkState } from './common.js';
+import { Battery, LastValues, LinkState } from './common.js';
 
 const NOT_CHARTED = new Set(['status_word', 'counter']);
 
@@ -126,17 +126,7 @@ export function DevicePage(props: { params: Record<string, string> }) {
           <dd><Battery d={d} /></dd>
           <dt>{t('commune.lastValues')}</dt>
           <dd>
-            {metrics.length ? (
-              <ul class="metric-values">
-                {metrics.map((m) => (
-                  <li key={m}>
-                    {metricLabel(m)}: <strong>{fmtValue(d.latest[m])}</strong> <span class="muted">· {fmtAge(d.latest[m]!.ts, now)}</span>
-                  </li>
-                ))}
-              </ul>
-            ) : (
-              <span class="muted">{t('commune.noValue')}</span>
-            )}
+            <LastValues d={d} metrics={metrics} now={now} />
           </dd>
         </dl>
       </section>

@@ -3,13 +3,13 @@
  * online or not (its gateway), last value and its age per metric, battery, open alert.
  */
 import type { DeviceView } from '../../api/types.js';
-import { fmtAge } from '../../format.js';
+
 import { local, t, useLang } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
 import { StationMap } from '../../ui/map/station-map.js';
-import { BATTERY_METRICS, fmtValue, metricLabel, orderMetrics, stationState, useStations, useTick } from '../../ui/map/stations.js';
+import { BATTERY_METRICS, orderMetrics, stationState, useStations, useTick } from '../../ui/map/stations.js';
 import { linkProps, navigate } from '../../ui/router.js';
-import { Battery, LinkState } from './common.js';
+import { Battery, LastValues, LinkState } from './common.js';
 
 export const devicePath = (d: Pick<DeviceView, 'id'>) => `/commune/devices/${encodeURIComponent(d.id)}`;
 
@@ -45,17 +45,7 @@ export function DevicesPage() {
                       <dd><LinkState d={d} gateways={st.gateways} /></dd>
                       <dt>{t('commune.lastValues')}</dt>
                       <dd>
-                        {metrics.length ? (
-                          <ul class="metric-values">
-                            {metrics.map((m) => (
-                              <li key={m}>
-                                {metricLabel(m)}: <strong>{fmtValue(d.latest[m])}</strong> <span class="muted">· {fmtAge(d.latest[m]!.ts, now)}</span>
-                              </li>
-                            ))}
-                          </ul>
-                        ) : (
-                          <span class="muted">{t('commune.noValue')}</span>
-                        )}
+                        <LastValues d={d} metrics={metrics} now={now} />
                       </dd>
                       <dt>{t('common.battery')}</dt>
                       <dd><Battery d={d} /></dd>
