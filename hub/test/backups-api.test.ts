@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildApi } from '../src/api/server.js';
@@ -14,7 +14,7 @@ import type { ApiInstance } from '../src/api/types.js';
 import type { SqliteAuditLog } from '../src/audit/sqlite.js';
 import { sha256File } from '../src/backup/backup.js';
 import { BackupBusyError, BackupService } from '../src/backup/service.js';
-import { checkHubDatabase } from '../src/backup/verify.js';
+import { checkHubDatabase, checkHubDatabaseFile } from '../src/backup/verify.js';
 import { resolveHubConfig } from '../src/config/load.js';
 import { SCHEMA_VERSION, type HubDatabase } from '../src/db/database.js';
 import type { SqliteStore } from '../src/store/sqlite.js';
@@ -121,6 +121,51 @@ test('one backup at a time: a second one while the first runs is refused', async
   assert.equal(backups.busy, false);
   clock += 60_000;
   assert.equal((await req('POST', '/api/v1/backups', 'admin')).status, 201, 'free again once the first is done');
+});
+
+test('a kept copy checked again: sound; damaged on disk since, found and named; audited and listed', async () => {
+  clock += 60_000;
+  const made = (await req('POST', '/api/v1/backups', 'admin')).body.backup;
+  const verify = (name: string, role = 'admin') => req('POST', `/api/v1/backups/${encodeURIComponent(name)}/verify`, role);
+  assert.equal((await verify(made.name, 'operator')).status, 403);
+
+  const sound = await verify(made.name);
+  assert.equal(sound.status, 200, JSON.stringify(sound.body));
+  assert.deepEqual(
+    { ...sound.body.verification, durationMs: 0 },
+    { name: made.name, ok: true, sha256: made.check.sha256, matchesRecord: true, schemaVersion: SCHEMA_VERSION, problems: [], durationMs: 0 },
+  );
+
+  // A page in the middle of the file overwritten (a failing disk, a hand edit): the file is no
+  // longer what was recorded, and SQLite's integrity check or the hash says so.
+  const fd = openSync(made.file, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(made.bytes / 4096 / 2) * 4096);
+  } finally {
+    closeSync(fd);
+  }
+  const damaged = (await verify(made.name)).body.verification;
+  assert.equal(damaged.ok, false);
+  assert.equal(damaged.matchesRecord, false);
+  assert.ok(damaged.problems.some((p: string) => /sha256 is not the one recorded in audit entry #\d+/.test(p)), damaged.problems.join('; '));
+
+  const entries = audit.list({ action: 'hub.backup.verify', limit: 2 });
+  assert.deepEqual(entries.map((e) => e.outcome), ['failed', 'ok']);
+  assert.equal(entries[0]!.target, `file:${made.file}`);
+  const listed = ((await req('GET', '/api/v1/backups', 'admin')).body.backups as Array<{ name: string; lastVerified: { ok: boolean } | null }>).find((b) => b.name === made.name)!;
+  assert.equal(listed.lastVerified?.ok, false, 'the list shows the last check');
+
+  // Only the folder's own files, by name.
+  assert.equal((await verify('no-such.db')).status, 404);
+  assert.equal((await req('POST', '/api/v1/backups/..%2Fhub.db/verify', 'admin')).status, 400);
+});
+
+test('the integrity check runs beside the event loop: a file that is not a database is refused with SQLite\'s reason', async () => {
+  const junk = join(dir, 'junk.db');
+  writeFileSync(junk, Buffer.alloc(8192, 7));
+  const check = await checkHubDatabaseFile(junk);
+  assert.equal(check.ok, false);
+  assert.match(check.problems.join('; '), /not a database|file is not a database|integrity check failed/);
 });
 
 test('hub.yaml backup.dir: resolved against the config folder; absent, the hub uses {dataDir}/backups', () => {

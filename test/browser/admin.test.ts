@@ -101,9 +101,13 @@ test('admin: TOTP enrolment at first login; without a code or with a wrong one r
   const backup = page.locator('[data-testid=backups] tbody tr').first();
   assert.match(await backup.locator('[data-col=check]').innerText(), /Toàn vẹn/);
   assert.match(String(await backup.getAttribute('data-backup')), /^hub-\d{8}T\d{6}Z\.db$/);
+  // Checked again: still the copy that was made.
+  await backup.getByRole('button', { name: 'Kiểm tra lại' }).click();
+  await backup.locator('[data-col=recheck] [data-verify=ok]', { hasText: 'Vẫn toàn vẹn' }).waitFor({ timeout: 30_000 });
   await screenshot(page, 'admin-backups');
   await page.goto(site.base + '/admin/audit');
   await page.locator('[data-testid=audit-entries] tr[data-action="hub.backup"]').first().waitFor();
+  await page.locator('[data-testid=audit-entries] tr[data-action="hub.backup.verify"]').first().waitFor();
   assert.equal(await page.locator('[data-testid=audit-verify]').getAttribute('data-ok'), 'true');
 
   assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), [], 'errors in the page');

@@ -38,6 +38,7 @@ export type AuditAction =
   | 'notify.replayed'
   | 'hub.started'
   | 'hub.backup'
+  | 'hub.backup.verify'
   | 'hub.restored'
   | 'data.imported'
   | 'data.exported';

@@ -17,7 +17,7 @@ import { closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSyn
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HubDatabase } from '../db/database.js';
-import { checkHubDatabase, type DatabaseCheck } from './verify.js';
+import { checkHubDatabaseFile, type DatabaseCheck } from './verify.js';
 
 export interface BackupProgress {
   totalPages: number;
@@ -80,14 +80,13 @@ export async function backupHubDatabase(src: HubDatabase, file: string, onProgre
       src.exec('COMMIT');
     }
     const copy = new Database(partial);
-    let check: DatabaseCheck;
     try {
       // One self-contained file: the copy carries the source's WAL flag otherwise.
       copy.pragma('journal_mode = DELETE');
-      check = checkHubDatabase(copy);
     } finally {
       copy.close();
     }
+    const check = await checkHubDatabaseFile(partial);
     if (!check.ok) throw new Error(`the backup copy does not pass its check: ${check.problems.join('; ')}`);
     const fd = openSync(partial, 'r+');
     try {

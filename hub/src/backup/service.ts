@@ -9,13 +9,16 @@
  *
  * The list is the folder's files, each with what the audit log recorded when it was made (sha256,
  * checked schema version, who): a file the log knows nothing about (copied in by hand) is listed
- * as not checked.
+ * as not checked. A kept copy can be checked again (`verify`): the same check, and its sha256
+ * against the one recorded, so a copy damaged or changed on disk since is found before a restore
+ * needs it. Audited as `hub.backup.verify`; the list shows the last one.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AuditLog } from '../audit/types.js';
 import { openHubDatabase } from '../db/database.js';
-import { backupHubDatabase } from './backup.js';
+import { backupHubDatabase, sha256File } from './backup.js';
+import { checkHubDatabaseFile } from './verify.js';
 
 export interface BackupFile {
   name: string;
@@ -25,7 +28,23 @@ export interface BackupFile {
   createdAt: number;
   /** Checked when made (integrity, schema version): what the audit log recorded, or null. */
   check: { sha256: string; schemaVersion: number; by: string; auditSeq: number } | null;
+  /** The last time it was checked again (verify), or null. */
+  lastVerified: { at: number; ok: boolean; by: string } | null;
 }
+
+export interface BackupVerification {
+  name: string;
+  ok: boolean;
+  sha256: string;
+  /** Whether the file is still the copy the audit log recorded; null: none on record. */
+  matchesRecord: boolean | null;
+  schemaVersion: number;
+  /** What is wrong, for a person (empty when ok). */
+  problems: string[];
+  durationMs: number;
+}
+
+export class BackupNotFoundError extends Error {}
 
 export class BackupBusyError extends Error {}
 
@@ -64,21 +83,54 @@ export class BackupService {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const recorded = new Map<string, BackupFile['check']>();
-    // Oldest first, so the newest record of a path wins.
-    for (const e of this.opts.audit.list({ action: 'hub.backup', limit: 10_000 }).reverse()) {
-      const a = e.after as { file?: string; sha256?: string; schemaVersion?: number } | null;
-      if (e.outcome !== 'ok' || !a?.file || !a.sha256) continue;
-      recorded.set(a.file, { sha256: a.sha256, schemaVersion: a.schemaVersion ?? 0, by: e.actor, auditSeq: e.seq });
+    const recorded = this.recorded();
+    const verified = new Map<string, BackupFile['lastVerified']>();
+    for (const e of this.opts.audit.list({ action: 'hub.backup.verify', limit: 10_000 }).reverse()) {
+      const a = e.after as { file?: string; ok?: boolean } | null;
+      if (a?.file) verified.set(a.file, { at: e.ts, ok: a.ok === true, by: e.actor });
     }
     return names
       .map((name) => {
         const file = join(this.opts.dir, name);
         const st = statSync(file);
-        return { name, file, bytes: st.size, createdAt: Math.round(st.mtimeMs), check: recorded.get(file) ?? null };
+        return { name, file, bytes: st.size, createdAt: Math.round(st.mtimeMs), check: recorded.get(file) ?? null, lastVerified: verified.get(file) ?? null };
       })
       .filter((b) => b.bytes > 0)
       .sort((a, b) => b.createdAt - a.createdAt || b.name.localeCompare(a.name));
+  }
+
+  /** What the audit log recorded of each copy when it was made, by path; the newest record of a path wins. */
+  private recorded(): Map<string, BackupFile['check']> {
+    const recorded = new Map<string, BackupFile['check']>();
+    for (const e of this.opts.audit.list({ action: 'hub.backup', limit: 10_000 }).reverse()) {
+      const a = e.after as { file?: string; sha256?: string; schemaVersion?: number } | null;
+      if (e.outcome !== 'ok' || !a?.file || !a.sha256) continue;
+      recorded.set(a.file, { sha256: a.sha256, schemaVersion: a.schemaVersion ?? 0, by: e.actor, auditSeq: e.seq });
+    }
+    return recorded;
+  }
+
+  /** Checks a kept copy again, named as the list names it (nothing outside the folder). Audited. */
+  async verify(name: string, actor: string, ip?: string): Promise<BackupVerification> {
+    const b = this.list().find((x) => x.name === name);
+    if (!b) throw new BackupNotFoundError(`no backup "${name}" in ${this.opts.dir}`);
+    const started = Date.now();
+    const check = await checkHubDatabaseFile(b.file);
+    const sha256 = await sha256File(b.file);
+    const matchesRecord = b.check ? b.check.sha256 === sha256 : null;
+    const problems = [...check.problems];
+    if (matchesRecord === false) problems.push(`the file changed since it was made: its sha256 is not the one recorded in audit entry #${b.check!.auditSeq}`);
+    const ok = problems.length === 0;
+    this.opts.audit.append({
+      actor,
+      action: 'hub.backup.verify',
+      target: `file:${b.file}`,
+      outcome: ok ? 'ok' : 'failed',
+      summary: ok ? `backup ${b.file} checked: sound` : `backup ${b.file} checked: ${problems.join('; ')}`.slice(0, 300),
+      after: { file: b.file, ok, sha256, matchesRecord, schemaVersion: check.schemaVersion, problems },
+      ...(ip ? { ip } : {}),
+    });
+    return { name, ok, sha256, matchesRecord, schemaVersion: check.schemaVersion, problems, durationMs: Date.now() - started };
   }
 
   /** Makes one backup now; refuses while another runs. Audited, success or failure. */
@@ -122,6 +174,7 @@ export class BackupService {
       bytes: result.bytes,
       createdAt: Math.round(st.mtimeMs),
       check: { sha256: result.sha256, schemaVersion: result.check.schemaVersion, by: actor, auditSeq: entry.seq },
+      lastVerified: null,
       durationMs: result.durationMs,
     };
   }

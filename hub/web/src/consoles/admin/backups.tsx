@@ -1,6 +1,7 @@
 /**
  * Backups (admins): the backups in the hub's backup folder (time, size, the check recorded when
- * each was made), "Back up now" (a consistent online copy while the hub runs), and what a backup
+ * each was made, the last check again), "Back up now" (a consistent online copy while the hub
+ * runs), "Check again" (is the kept copy still sound and still the one made?), and what a backup
  * does not hold (the secret key) and how to restore (a command, with the hub stopped).
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
@@ -17,6 +18,18 @@ interface Backup {
   bytes: number;
   createdAt: number;
   check: { sha256: string; schemaVersion: number; by: string; auditSeq: number } | null;
+  lastVerified: { at: number; ok: boolean; by: string } | null;
+}
+
+/** POST /backups/{name}/verify (hub/src/backup/service.ts BackupVerification). */
+interface Verification {
+  name: string;
+  ok: boolean;
+  sha256: string;
+  matchesRecord: boolean | null;
+  schemaVersion: number;
+  problems: string[];
+  durationMs: number;
 }
 
 interface Listing {
@@ -40,6 +53,8 @@ export function BackupsPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
+  const [checking, setChecking] = useState<string | null>(null);
+  const [checked, setChecked] = useState<Record<string, Verification>>({});
 
   const load = useCallback(() => {
     api<Listing>('/backups').then(
@@ -61,6 +76,20 @@ export function BackupsPage() {
       setError(errorText(err));
     } finally {
       setBusy(false);
+    }
+  };
+
+  const checkAgain = async (name: string) => {
+    setChecking(name);
+    setError(null);
+    try {
+      const r = await api<{ verification: Verification }>(`/backups/${encodeURIComponent(name)}/verify`, { method: 'POST' });
+      setChecked((c) => ({ ...c, [name]: r.verification }));
+      load();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setChecking(null);
     }
   };
 
@@ -102,6 +131,7 @@ export function BackupsPage() {
                       <th scope="col">{t('admin.backups.size')}</th>
                       <th scope="col">{t('admin.backups.verified')}</th>
                       <th scope="col">{t('admin.backups.by')}</th>
+                      <th scope="col">{t('admin.backups.recheck')}</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -118,6 +148,12 @@ export function BackupsPage() {
                           )}
                         </td>
                         <td>{b.check ? <code>{b.check.by}</code> : '—'}</td>
+                        <td data-col="recheck">
+                          <LastCheck b={b} result={checked[b.name]} />
+                          <button type="button" disabled={checking !== null} onClick={() => void checkAgain(b.name)} aria-label={t('admin.backups.recheckOne', { file: b.name })}>
+                            {checking === b.name ? t('admin.backups.rechecking') : t('admin.backups.recheck')}
+                          </button>
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -138,5 +174,27 @@ export function BackupsPage() {
         </section>
       </div>
     </div>
+  );
+}
+
+/** The last check again: this session's answer with its reasons, or what the audit log recorded. */
+function LastCheck(props: { b: Backup; result: Verification | undefined }) {
+  const r = props.result;
+  if (r) {
+    return r.ok ? (
+      <p class="adm-ok" data-verify="ok">{t('admin.backups.recheckOk', { secs: fmtNumber(r.durationMs / 1000, 1) })}</p>
+    ) : (
+      <div class="adm-warn" data-verify="failed" role="alert">
+        <strong>{t('admin.backups.recheckBad')}</strong>
+        <ul>{r.problems.map((p) => <li key={p} lang="en">{p}</li>)}</ul>
+      </div>
+    );
+  }
+  const v = props.b.lastVerified;
+  if (!v) return null;
+  return (
+    <p class={v.ok ? 'muted' : 'adm-warn'} data-verify={v.ok ? 'ok' : 'failed'}>
+      {t(v.ok ? 'admin.backups.lastOk' : 'admin.backups.lastBad', { at: fmtDateTime(v.at), by: v.by })}
+    </p>
   );
 }
