@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateGatewayEvent, validateStatus, validateTelemetryBatch, batchSeqConsistent } from '@ioc/shared';
-import { Backoff } from '../src/uplink/backoff.js';
+import { Backoff } from '@ioc/shared';
 import { Lanes, SentRanges, type ReadRun } from '../src/uplink/lanes.js';
 import { NetWatch, networkSignature } from '../src/uplink/netwatch.js';
 import {

@@ -1,5 +1,4 @@
 export { Uplink, type UplinkOptions, type UplinkEvents, type UplinkCounters, type LinkState } from './uplink.js';
-export { Backoff } from './backoff.js';
 export { Lanes, type Batch, type ReadRun } from './lanes.js';
 export { LinkEstimator, type AckSample, type EstimatorOptions, type LinkEstimate, type LinkPhase } from './estimator.js';
 export { NetWatch, networkSignature } from './netwatch.js';

@@ -12,13 +12,12 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
-  MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck, validateGatewayConfigMessage,
+  Backoff, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES, WIRE_VERSION, decodePayload, gatewayTopic, validateAck, validateGatewayConfigMessage,
   type DriverHealth, type GatewayTopicKind, type Logger, type OutboxHealth, type Status,
 } from '@ioc/shared';
 import { uplinkConfigProblems } from '../config/checks.js';
 import type { UplinkConfig } from '../config/schema.js';
 import type { Outbox, OutboxRun } from '../outbox/index.js';
-import { Backoff } from './backoff.js';
 import { Lanes, SentRanges, type Batch, type ReadRun } from './lanes.js';
 import { NetWatch } from './netwatch.js';
 import { BATCH_ENVELOPE_BYTES, LWT_PAYLOAD, batchPrefix, fitDropped, statusPayload, telemetryPayload } from './payload.js';

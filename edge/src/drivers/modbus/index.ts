@@ -6,12 +6,11 @@
  * is done). When the device stops answering, each point gets one q "bad" comm_error reading at the
  * moment it goes down — not one per failed poll — and the driver reconnects with capped backoff.
  */
-import type { ByteOrder, DeviceProfile, DriverHealth, Logger, ModbusPoint, Reading } from '@ioc/shared';
+import { Backoff, type ByteOrder, type DeviceProfile, type DriverHealth, type Logger, type ModbusPoint, type Reading } from '@ioc/shared';
 import type { DeviceConfig } from '../../config/schema.js';
 import { profileProblems } from '../../config/profiles.js';
 import { decodeRegisters } from '../../normalize/decode.js';
 import { createPointNormalizer, normalizeComError, type PointNormalizer } from '../../normalize/normalize.js';
-import { Backoff } from '../backoff.js';
 import type { Driver, DriverContext, DriverFactory } from '../types.js';
 import { ModbusError, ModbusTcpConnection } from './connection.js';
 import { planReads, type ReadBlock } from './plan.js';

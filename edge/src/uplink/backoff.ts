@@ -1,2 +1,0 @@
-/** Reconnect delays: the project's one Backoff (exponential, full jitter) lives in @ioc/shared. */
-export { Backoff } from '@ioc/shared';
