@@ -1,4 +1,5 @@
 export * from './topics.js';
+export * from './ids.js';
 export * from './schemas.js';
 export * from './validate.js';
 export * from './catalog.js';

@@ -3,6 +3,7 @@
  * metric lives on the device and how to turn the raw value into a canonical reading.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { METRIC_NAME_PATTERN } from './ids.js';
 import { compile } from './validate.js';
 
 export type ModbusDataType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'bool' | 'bit';
@@ -25,7 +26,7 @@ export type RegisterArea = Static<typeof RegisterArea>;
 
 export const ModbusPoint = Type.Object(
   {
-    metric: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
+    metric: Type.String({ pattern: METRIC_NAME_PATTERN }),
     area: RegisterArea,
     address: Type.Integer({ minimum: 0, maximum: 65535 }),
     type: Type.Union([

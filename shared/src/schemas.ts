@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { compile } from './validate.js';
+import { DEVICE_ID_PATTERN, METRIC_NAME_PATTERN } from './ids.js';
 import { GATEWAY_ID_PATTERN } from './topics.js';
 
 export const WIRE_VERSION = 1;
@@ -28,8 +29,8 @@ export const MQTT_PACKET_SLACK_BYTES = 64 * 1024;
 export const Quality = Type.Union([Type.Literal('good'), Type.Literal('uncertain'), Type.Literal('bad')]);
 export type Quality = Static<typeof Quality>;
 
-const DeviceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' });
-const MetricName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' });
+const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN });
+const MetricName = Type.String({ pattern: METRIC_NAME_PATTERN });
 const Seq = Type.Integer({ minimum: 1 });
 const EpochMs = Type.Integer({ minimum: 0 });
 

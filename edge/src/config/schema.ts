@@ -1,6 +1,6 @@
 /** edge.yaml: one schema validates the file and gives the TypeScript type. */
 import { Type, type Static } from '@sinclair/typebox';
-import { GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
+import { DEVICE_ID_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
 
 /** "33%" (share of the certificate's validity) or a duration "30d", "12h", "90s". */
 export const RENEW_BEFORE_PATTERN = '^([0-9]{1,2}(\\.[0-9]{1,3})?%|[0-9]{1,9}[smhd])$';
@@ -18,7 +18,7 @@ export type ModbusConnection = Static<typeof ModbusConnection>;
 
 export const DeviceConfig = Type.Object(
   {
-    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' }),
+    id: Type.String({ pattern: DEVICE_ID_PATTERN }),
     /** Profile model name: firmware-configs/profiles/{profile}.yaml */
     profile: Type.String({ minLength: 1 }),
     driver: Type.Literal('modbus'),

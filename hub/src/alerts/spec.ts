@@ -3,9 +3,9 @@
  * and the kind's own, unknown keys refused, with messages that name the key.
  */
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
-import { compile, type Validator } from '@ioc/shared';
+import { DEVICE_ID_PATTERN, compile, type Validator } from '@ioc/shared';
 import type { Registry } from '../config/registry.js';
-import { COMMUNE_CODE_PATTERN, DEVICE_ID_PATTERN } from '../config/schema.js';
+import { COMMUNE_CODE_PATTERN } from '../config/schema.js';
 import { RULE_KINDS } from './kinds/index.js';
 import { RuleSpecError, type CompiledRule, type RuleSpec } from './rule.js';
 

@@ -17,7 +17,7 @@ import { AlertActionError, type ActionContext } from '../alerts/lifecycle.js';
 import type { AlertView } from '../alerts/types.js';
 import type { AuditInput } from '../audit/types.js';
 import type { Permission } from '../auth/roles.js';
-import { DEVICE_ID_PATTERN } from '../config/schema.js';
+import { DEVICE_ID_PATTERN } from '@ioc/shared';
 import { actorOf, scopeOf } from './auth-hook.js';
 import type { ApiPluginOptions } from './types.js';
 

@@ -4,9 +4,8 @@
  * GET /api/v1/devices/:id   one device
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import { metricDef } from '@ioc/shared';
+import { DEVICE_ID_PATTERN, metricDef } from '@ioc/shared';
 import type { DeviceEntry } from '../config/schema.js';
-import { DEVICE_ID_PATTERN } from '../config/schema.js';
 import type { DeviceScope } from '../store/types.js';
 import { scopeOf } from './auth-hook.js';
 import { Errors } from './auth.js';

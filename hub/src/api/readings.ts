@@ -9,8 +9,7 @@
  * `from` and `to` are epoch ms, inclusive; `to` defaults to now (+10 min for raw rows).
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { metricDef } from '@ioc/shared';
-import { DEVICE_ID_PATTERN } from '../config/schema.js';
+import { DEVICE_ID_PATTERN, METRIC_NAME_PATTERN, metricDef } from '@ioc/shared';
 import { scopeOf } from './auth-hook.js';
 import { Errors } from './auth.js';
 import { BucketSchema, ReadingRowSchema } from './schemas.js';
@@ -21,7 +20,7 @@ export const MAX_READINGS_LIMIT = 100_000;
 const ReadingsQuery = Type.Object(
   {
     dev: Type.String({ pattern: DEVICE_ID_PATTERN }),
-    metric: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
+    metric: Type.String({ pattern: METRIC_NAME_PATTERN }),
     /** Epoch ms, inclusive. */
     from: Type.Optional(Type.Integer({ minimum: 0 })),
     to: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -14,7 +14,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { can } from '../auth/roles.js';
-import { COMMUNE_CODE_PATTERN, DEVICE_ID_PATTERN, PROVINCE_CODE_PATTERN } from '../config/schema.js';
+import { DEVICE_ID_PATTERN } from '@ioc/shared';
+import { COMMUNE_CODE_PATTERN, PROVINCE_CODE_PATTERN } from '../config/schema.js';
 import { LIVE_KINDS, type LiveEntry, type LiveFeed, type LiveKind } from '../live.js';
 import { StreamClient } from '../stream/client.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from '../stream/options.js';

@@ -4,12 +4,11 @@
  * unique, devices on registered gateways) live in ./load.ts and fail with the key named.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
+import { DEVICE_ID_PATTERN, DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES } from '@ioc/shared';
 import { AREA_PATTERN } from './areas.js';
 import { NotifyConfigSchema, type NotifyConfig, type NotifyConfigInput } from '../notify/config.js';
 import { DEFAULT_GROUP_BOUNDS } from '../ingest/group-bounds.js';
 
-export const DEVICE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 /** Vietnamese administrative unit codes (GSO): province 2 digits, commune/ward 5 digits. */
 export const PROVINCE_CODE_PATTERN = '^[0-9]{2}$';
 export const COMMUNE_CODE_PATTERN = '^[0-9]{5}$';
