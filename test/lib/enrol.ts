@@ -4,6 +4,7 @@
  * fingerprint. Run asynchronously: a simulator in the calling process keeps answering meanwhile.
  */
 import { spawn } from 'node:child_process';
+import type { IssuedToken as TokenInfo } from '../../hub/src/enrol/views.js';
 import { EDGE_MAIN, HUB_MAIN, ROOT } from './procs.js';
 
 export interface CliResult {
@@ -32,14 +33,7 @@ export function runCli(main: string, args: string[], env: NodeJS.ProcessEnv = {}
 export const hubCli = (args: string[]) => runCli(HUB_MAIN, args);
 export const edgeCli = (args: string[]) => runCli(EDGE_MAIN, args);
 
-export interface TokenInfo {
-  token: string;
-  gateway: string;
-  communeCode: string;
-  expiresAt: number;
-  caFingerprint: string;
-  command: string;
-}
+export type { TokenInfo };
 
 export async function makeToken(hubConfig: string, gatewayId: string, commune = '19816', ttl?: string): Promise<TokenInfo> {
   const r = await hubCli(['gateway', 'token', gatewayId, '--commune', commune, '--config', hubConfig, '--json', ...(ttl ? ['--ttl', ttl] : [])]);

@@ -13,6 +13,7 @@ import type { FastifyReply } from 'fastify';
 import { DURATION_PATTERN, GATEWAY_ID_PATTERN, MAX_PEM_CHARS, parseDuration } from '@ioc/shared';
 import { COMMUNE_CODE_PATTERN } from '../config/schema.js';
 import { EnrolError, type EnrolErrorCode } from '../enrol/service.js';
+import { enrolCommand } from '../enrol/tokens.js';
 import { actorOf, scopeOf } from './auth-hook.js';
 import { ErrorBody } from './auth.js';
 import type { ApiPluginOptions } from './types.js';
@@ -99,7 +100,7 @@ export const enrolmentRoutes: FastifyPluginAsyncTypebox<ApiPluginOptions> = asyn
           actor: actorOf(req),
           ip: req.ip,
         });
-        const command = `ioc-edge enroll --hub ${req.protocol}://${req.headers.host ?? 'HUB'} --token ${t.token} --ca-fingerprint ${t.caFingerprint} --config /etc/ioc/edge.yaml`;
+        const command = enrolCommand(`${req.protocol}://${req.headers.host ?? 'HUB'}`, t);
         return reply.code(201).send({ ...t, command });
       } catch (err) {
         return sendEnrolError(reply, err);

@@ -16,8 +16,10 @@ import type { ResolvedHubConfig } from '../config/schema.js';
 import { CLI_BUSY_TIMEOUT_MS } from './state.js';
 import { openHubDatabase, type HubDatabase } from '../db/database.js';
 import { loadHubCa, type HubCa } from '../enrol/ca.js';
-import { EnrolmentService, type GatewayIdentityView } from '../enrol/service.js';
+import { EnrolmentService } from '../enrol/service.js';
 import { EnrolStore } from '../enrol/store.js';
+import { enrolCommand } from '../enrol/tokens.js';
+import type { GatewayIdentityView } from '../enrol/views.js';
 import { loadKeyring } from '../secrets/keyring.js';
 
 type Fail = (err: unknown) => never;
@@ -113,7 +115,7 @@ export function registerGatewayCommands(program: Command, fail: Fail): void {
         ctx = open(opts.config, true);
         const t = ctx.service.createToken({ gateway: id, communeCode: opts.commune, ...(ttlMs !== undefined ? { ttlMs } : {}), actor: cliActor() });
         const host = ctx.config.mqtt.tls ? '<hub address>' : ctx.config.mqtt.serverNames[0];
-        const command = `ioc-edge enroll --hub https://${host}:${ctx.config.http.port || '<http port>'} --token ${t.token} --ca-fingerprint ${t.caFingerprint} --config /etc/ioc/edge.yaml`;
+        const command = enrolCommand(`https://${host}:${ctx.config.http.port || '<http port>'}`, t);
         if (opts.json) console.log(JSON.stringify({ ...t, command }));
         else {
           console.log(`Enrolment token for ${t.gateway} (commune ${t.communeCode}), single use, valid until ${iso(t.expiresAt)} (${formatDuration(ttlMs ?? parseDuration(ctx.config.enrolment.tokenTtl)!)}):\n`);

@@ -17,7 +17,8 @@ import { RevocationList } from './revocation.js';
 import { EnrolmentService } from './service.js';
 import { EnrolStore } from './store.js';
 
-export { EnrolError, EnrolmentService, type GatewayIdentityView } from './service.js';
+export { EnrolError, EnrolmentService } from './service.js';
+export type { GatewayIdentityView } from './views.js';
 
 export interface Enrolment {
   service: EnrolmentService;

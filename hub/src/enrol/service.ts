@@ -17,6 +17,7 @@ import { COMMUNE_CODE_PATTERN } from '../config/schema.js';
 import { parseRequest, type HubCa } from './ca.js';
 import type { EnrolStore, IdentityRecord } from './store.js';
 import { hashToken, looksLikeToken, newToken } from './tokens.js';
+import type { GatewayIdentityState, GatewayIdentityView, TokenCreated } from './views.js';
 
 export type EnrolErrorCode =
   | 'token_unknown'
@@ -54,14 +55,6 @@ export interface EnrolmentServiceOptions {
   onRevoked?(gateway: string): void;
 }
 
-export interface TokenCreated {
-  token: string;
-  gateway: string;
-  communeCode: string;
-  expiresAt: number;
-  caFingerprint: string;
-}
-
 export interface Enrolled {
   gateway: string;
   communeCode: string;
@@ -71,16 +64,6 @@ export interface Enrolled {
   serial: string;
   fingerprint: string;
   notAfter: number;
-}
-
-export type GatewayIdentityState = 'enrolled' | 'revoked' | 'not_enrolled';
-
-/** A gateway's identity as the API and CLI show it: the stored record, with its state and where it is listed. */
-export interface GatewayIdentityView extends Omit<IdentityRecord, 'commune'> {
-  state: GatewayIdentityState;
-  communeCode: string | null;
-  /** Listed in hub.yaml's registry (its devices come from there). */
-  inHubYaml: boolean;
 }
 
 const gatewayRe = new RegExp(GATEWAY_ID_PATTERN);

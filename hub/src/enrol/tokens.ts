@@ -20,3 +20,8 @@ export function hashToken(token: string): string {
 export function looksLikeToken(text: string): boolean {
   return TOKEN_RE.test(text);
 }
+
+/** What a technician runs on the gateway to enrol it with this token. */
+export function enrolCommand(hubUrl: string, token: { token: string; caFingerprint: string }): string {
+  return `ioc-edge enroll --hub ${hubUrl} --token ${token.token} --ca-fingerprint ${token.caFingerprint} --config /etc/ioc/edge.yaml`;
+}

@@ -8,6 +8,7 @@ import type { AlertView } from '../alerts/types.js';
 import type { Scope } from '../auth/scope.js';
 import type { AlertEventKind } from '../store/types.js';
 import { deskOf, type HandoverRecord, type SqliteHandoverStore } from './store.js';
+import type { AlertBrief, HandoverChange, HandoverSummary } from './views.js';
 
 /** Without any handover yet, a shift looks back this far. */
 export const DEFAULT_LOOKBACK_MS = 24 * 3_600_000;
@@ -16,34 +17,6 @@ const MAX_EVENTS = 5_000;
 const OPEN_LIMIT = 1_000;
 
 const CHANGE_KINDS: ReadonlySet<AlertEventKind> = new Set<AlertEventKind>(['raised', 'escalated', 'acknowledged', 'cleared', 'closed']);
-
-export interface AlertBrief {
-  id: number;
-  level: number;
-  state: string;
-  category: string;
-  levelLabel: AlertView['levelLabel'];
-  message: AlertView['message'];
-  deviceName: string | null;
-  communeCode: string;
-}
-
-export interface HandoverChange {
-  ts: number;
-  kind: string;
-  level: number;
-  by: string | null;
-  note: string | null;
-  alert: AlertBrief;
-}
-
-export interface HandoverSummary {
-  since: number;
-  lastHandover: { id: number; by: string; at: number; note: string; openAlerts: number[] } | null;
-  alertsChanged: HandoverChange[];
-  openAlerts: AlertBrief[];
-  notes: HandoverChange[];
-}
 
 export function brief(a: AlertView): AlertBrief {
   return { id: a.id, level: a.level, state: a.state, category: a.category, levelLabel: a.levelLabel, message: a.message, deviceName: a.device?.name ?? null, communeCode: a.communeCode };

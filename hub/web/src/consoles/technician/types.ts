@@ -44,22 +44,4 @@ export interface GatewayRow {
   statusAt: number | null;
 }
 
-export interface GatewayIdentity {
-  gateway: string;
-  state: 'enrolled' | 'revoked' | 'not_enrolled';
-  communeCode: string | null;
-  serial: string | null;
-  notAfter: number | null;
-  revokedAt: number | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
-}
-
-export interface EnrolmentToken {
-  token: string;
-  gateway: string;
-  communeCode: string;
-  expiresAt: number;
-  caFingerprint: string;
-  command: string;
-}
+export type { GatewayIdentityView as GatewayIdentity, IssuedToken as EnrolmentToken } from '../../../../src/enrol/views.js';

@@ -6,38 +6,12 @@
 import './handover.css';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client.js';
-import type { LocalizedText } from '../../api/types.js';
+import type { AlertBrief, HandoverChange as Change, HandoverSummary as Summary } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
 import { fmtDateTime } from '../../format.js';
 import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
 import { linkProps } from '../../ui/router.js';
-
-interface AlertBrief {
-  id: number;
-  level: number;
-  state: string;
-  category: string;
-  levelLabel: LocalizedText;
-  message: LocalizedText;
-  deviceName: string | null;
-  communeCode: string;
-}
-interface Change {
-  ts: number;
-  kind: string;
-  level: number;
-  by: string | null;
-  note: string | null;
-  alert: AlertBrief;
-}
-interface Summary {
-  since: number;
-  lastHandover: { id: number; by: string; at: number; note: string; openAlerts: number[] } | null;
-  alertsChanged: Change[];
-  openAlerts: AlertBrief[];
-  notes: Change[];
-}
 
 const KINDS = new Set(['raised', 'escalated', 'acknowledged', 'cleared', 'closed']);
 const kindText = (k: string) => t((KINDS.has(k) ? `handover.kind.${k}` : 'handover.kind.other') as MessageKey);
