@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client.js';
 import { fmtDateTime } from '../../format.js';
 import { t, useLang, type MessageKey } from '../../i18n/index.js';
+import { TableHead } from '../../ui/table-head.js';
 import { AdminNav } from './nav.js';
 import { errorText } from './users.js';
 import './admin.css';
@@ -149,17 +150,7 @@ export function AuditPage() {
               <p class="muted">{t('admin.audit.page', { first: entries[0]!.seq, last: last!.seq })}</p>
               <div class="adm-wrap">
                 <table class="adm-table" data-testid="audit-entries">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('admin.audit.seq')}</th>
-                      <th scope="col">{t('common.time')}</th>
-                      <th scope="col">{t('admin.audit.colActor')}</th>
-                      <th scope="col">{t('admin.audit.colAction')}</th>
-                      <th scope="col">{t('admin.audit.colTarget')}</th>
-                      <th scope="col">{t('admin.audit.outcome')}</th>
-                      <th scope="col">{t('admin.audit.summary')}</th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['admin.audit.seq', 'common.time', 'admin.audit.colActor', 'admin.audit.colAction', 'admin.audit.colTarget', 'admin.audit.outcome', 'admin.audit.summary']} />
                   <tbody>
                     {entries.map((e) => (
                       <tr key={e.seq} data-seq={e.seq} data-action={e.action}>

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../../api/client.js';
 import { fmtDateTime, fmtNumber } from '../../format.js';
 import { t, useLang } from '../../i18n/index.js';
+import { TableHead } from '../../ui/table-head.js';
 import { AdminNav } from './nav.js';
 import { errorText } from './users.js';
 import './admin.css';
@@ -124,16 +125,7 @@ export function BackupsPage() {
             ) : (
               <div class="adm-wrap">
                 <table class="adm-table" data-testid="backups">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('admin.backups.file')}</th>
-                      <th scope="col">{t('admin.backups.time')}</th>
-                      <th scope="col">{t('admin.backups.size')}</th>
-                      <th scope="col">{t('admin.backups.verified')}</th>
-                      <th scope="col">{t('admin.backups.by')}</th>
-                      <th scope="col">{t('admin.backups.recheck')}</th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['admin.backups.file', 'admin.backups.time', 'admin.backups.size', 'admin.backups.verified', 'admin.backups.by', 'admin.backups.recheck']} />
                   <tbody>
                     {list.backups.map((b) => (
                       <tr key={b.name} data-backup={b.name}>

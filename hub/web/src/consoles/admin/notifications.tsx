@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api/client.js';
 import { fmtDateTime, fmtDuration } from '../../format.js';
 import { t, useLang, type MessageKey } from '../../i18n/index.js';
+import { TableHead } from '../../ui/table-head.js';
 import { AdminNav } from './nav.js';
 import './rules.css';
 
@@ -139,16 +140,7 @@ export function NotificationsPage() {
             {routes.channels.length ? (
               <div class="table-scroll">
                 <table>
-                  <thead>
-                    <tr>
-                      <th>{t('admin.notify.channel')}</th>
-                      <th>{t('admin.notify.type')}</th>
-                      <th>{t('admin.notify.destination')}</th>
-                      <th>{t('admin.notify.secret')}</th>
-                      <th>{t('admin.notify.retries')}</th>
-                      <th>{t('admin.notify.queue')}</th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['admin.notify.channel', 'admin.notify.type', 'admin.notify.destination', 'admin.notify.secret', 'admin.notify.retries', 'admin.notify.queue']} />
                   <tbody>
                     {routes.channels.map((c) => (
                       <tr key={c.id}>
@@ -213,14 +205,7 @@ export function NotificationsPage() {
             {routes.escalation.length ? (
               <div class="table-scroll">
                 <table>
-                  <thead>
-                    <tr>
-                      <th>{t('admin.notify.after')}</th>
-                      <th>{t('admin.notify.channels')}</th>
-                      <th>{t('admin.notify.areas')}</th>
-                      <th>{t('admin.notify.minSeverity')}</th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['admin.notify.after', 'admin.notify.channels', 'admin.notify.areas', 'admin.notify.minSeverity']} />
                   <tbody>
                     {routes.escalation.map((e, i) => (
                       <tr key={i}>

@@ -9,6 +9,7 @@ import { fmtDateTime, fmtDuration, fmtNumber } from '../../format.js';
 import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
 import { linkProps, navigate } from '../../ui/router.js';
+import { TableHead } from '../../ui/table-head.js';
 import { AdminNav } from './nav.js';
 import type { BacktestResult } from '../../../../src/alerts/backtest.js';
 import './rules.css';
@@ -102,17 +103,7 @@ export function RulesPage(props: { params: Record<string, string> }) {
           ) : (
             <div class="table-scroll">
               <table class="rules-table" data-testid="rules-table">
-                <thead>
-                  <tr>
-                    <th>{t('admin.rules.id')}</th>
-                    <th>{t('admin.rules.name')}</th>
-                    <th>{t('admin.rules.kind')}</th>
-                    <th>{t('admin.rules.enabled')}</th>
-                    <th>{t('admin.rules.version')}</th>
-                    <th>{t('admin.rules.source')}</th>
-                    <th>{t('admin.rules.targets')}</th>
-                  </tr>
-                </thead>
+                <TableHead cols={['admin.rules.id', 'admin.rules.name', 'admin.rules.kind', 'admin.rules.enabled', 'admin.rules.version', 'admin.rules.source', 'admin.rules.targets']} />
                 <tbody>
                   {list.rules.map((r) => {
                     const name = r.spec.name as { vi?: string; en?: string } | undefined;
@@ -353,17 +344,7 @@ function BacktestView(props: { answer: BacktestAnswer }) {
       {!c.enabled ? <p class="warn">{t('admin.rules.disabledNote')}</p> : null}
       <div class="table-scroll">
         <table class="backtest-totals" data-testid="backtest-totals">
-          <thead>
-            <tr>
-              <th />
-              <th>{t('admin.rules.totalEpisodes')}</th>
-              <th>{t('admin.rules.totalOpen')}</th>
-              <th>{t('admin.rules.totalTargets')}</th>
-              <th>{t('admin.rules.byLevel')}</th>
-              <th>{t('admin.rules.alertTime')}</th>
-              <th>{t('admin.rules.readings')}</th>
-            </tr>
-          </thead>
+          <TableHead cols={['', 'admin.rules.totalEpisodes', 'admin.rules.totalOpen', 'admin.rules.totalTargets', 'admin.rules.byLevel', 'admin.rules.alertTime', 'admin.rules.readings']} />
           <tbody>
             <tr data-row="candidate">
               <th scope="row">{t('admin.rules.candidate')}</th>
@@ -383,16 +364,7 @@ function BacktestView(props: { answer: BacktestAnswer }) {
       {c.episodes.length ? (
         <div class="table-scroll">
           <table class="backtest-episodes" data-testid="backtest-episodes">
-            <thead>
-              <tr>
-                <th>{t('admin.rules.place')}</th>
-                <th>{t('admin.rules.start')}</th>
-                <th>{t('admin.rules.end')}</th>
-                <th>{t('admin.rules.peak')}</th>
-                <th>{t('admin.rules.changes')}</th>
-                <th>{t('admin.rules.reopened')}</th>
-              </tr>
-            </thead>
+            <TableHead cols={['admin.rules.place', 'admin.rules.start', 'admin.rules.end', 'admin.rules.peak', 'admin.rules.changes', 'admin.rules.reopened']} />
             <tbody>
               {c.episodes.map((e) => (
                 <tr key={`${e.target}-${e.start}`} data-target={e.target}>
@@ -425,16 +397,7 @@ function Versions(props: { versions: RuleVersion[]; onLoad: (v: RuleVersion) => 
       <h3>{t('admin.rules.versions')}</h3>
       <div class="table-scroll">
         <table data-testid="rule-versions">
-          <thead>
-            <tr>
-              <th>{t('admin.rules.version')}</th>
-              <th>{t('admin.rules.when')}</th>
-              <th>{t('admin.rules.who')}</th>
-              <th>{t('admin.rules.source')}</th>
-              <th>{t('admin.rules.versionNote')}</th>
-              <th />
-            </tr>
-          </thead>
+          <TableHead cols={['admin.rules.version', 'admin.rules.when', 'admin.rules.who', 'admin.rules.source', 'admin.rules.versionNote', '']} />
           <tbody>
             {[...props.versions].reverse().map((v) => (
               <tr key={v.version} data-version={v.version}>

@@ -9,6 +9,7 @@ import type { ApiKeyView, Role, UserView } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
 import { fmtDateTime } from '../../format.js';
 import { t, useLang, type MessageKey } from '../../i18n/index.js';
+import { TableHead } from '../../ui/table-head.js';
 import { AdminNav } from './nav.js';
 import './admin.css';
 
@@ -212,17 +213,7 @@ function UsersTable() {
         ) : (
           <div class="adm-wrap">
             <table class="adm-table" data-testid="users">
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.users.username')}</th>
-                  <th scope="col">{t('admin.users.role')}</th>
-                  <th scope="col">{t('admin.users.areas')}</th>
-                  <th scope="col">{t('admin.users.mfa')}</th>
-                  <th scope="col">{t('admin.users.status')}</th>
-                  <th scope="col">{t('admin.users.lastLogin')}</th>
-                  <th scope="col">{t('admin.users.actions')}</th>
-                </tr>
-              </thead>
+              <TableHead cols={['admin.users.username', 'admin.users.role', 'admin.users.areas', 'admin.users.mfa', 'admin.users.status', 'admin.users.lastLogin', 'admin.users.actions']} />
               <tbody>
                 {users.map((u) => {
                   const self = me.user?.username === u.username;
@@ -342,19 +333,7 @@ function ApiKeys() {
       {keys && keys.length ? (
         <div class="adm-wrap">
           <table class="adm-table" data-testid="api-keys">
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.keys.name')}</th>
-                <th scope="col">{t('admin.users.role')}</th>
-                <th scope="col">{t('admin.users.areas')}</th>
-                <th scope="col">{t('admin.keys.createdBy')}</th>
-                <th scope="col">{t('admin.keys.created')}</th>
-                <th scope="col">{t('admin.keys.expires')}</th>
-                <th scope="col">{t('admin.keys.lastUsed')}</th>
-                <th scope="col">{t('admin.users.status')}</th>
-                <th scope="col">{t('admin.users.actions')}</th>
-              </tr>
-            </thead>
+            <TableHead cols={['admin.keys.name', 'admin.users.role', 'admin.users.areas', 'admin.keys.createdBy', 'admin.keys.created', 'admin.keys.expires', 'admin.keys.lastUsed', 'admin.users.status', 'admin.users.actions']} />
             <tbody>
               {keys.map((k) => (
                 <tr key={k.id} class={k.revokedAt ? 'adm-muted-row' : ''}>

@@ -12,6 +12,7 @@ import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
 import { orderMetrics, stationState, useTick, type GatewayLink } from '../../ui/map/stations.js';
 import { linkProps } from '../../ui/router.js';
+import { TableHead } from '../../ui/table-head.js';
 import { MetricChart } from './chart.js';
 import { Battery, LastValues, LinkState } from './common.js';
 
@@ -140,9 +141,7 @@ export function DevicePage(props: { params: Record<string, string> }) {
         <h2 id="alerts-h">{t('commune.alerts')}</h2>
         {alerts.length ? (
           <table data-testid="device-alerts">
-            <thead>
-              <tr><th>{t('commune.alert')}</th><th>{t('commune.message')}</th><th>{t('commune.state')}</th><th>{t('commune.opened')}</th></tr>
-            </thead>
+            <TableHead cols={['commune.alert', 'commune.message', 'commune.state', 'commune.opened']} />
             <tbody>
               {alerts.map((a) => (
                 <tr key={a.id}>

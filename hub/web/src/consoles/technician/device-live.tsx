@@ -11,6 +11,7 @@ import { fmtAge, fmtDateTime, fmtNumber } from '../../format.js';
 import { t, useLang, type MessageKey } from '../../i18n/index.js';
 import { metricLabel } from '../../ui/map/stations.js';
 import { linkProps, navigate } from '../../ui/router.js';
+import { TableHead } from '../../ui/table-head.js';
 import { useNow } from './use-now.js';
 
 interface Arrival {
@@ -139,15 +140,7 @@ export function DeviceLivePage(props: { params: Record<string, string> }) {
               <p>{t('technician.live.noValue')}</p>
             ) : (
               <table data-testid="live-values">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('technician.live.metric')}</th>
-                    <th scope="col">{t('common.value')}</th>
-                    <th scope="col">{t('technician.live.quality')}</th>
-                    <th scope="col">{t('common.time')}</th>
-                    <th scope="col">{t('technician.live.age')}</th>
-                  </tr>
-                </thead>
+                <TableHead cols={['technician.live.metric', 'common.value', 'technician.live.quality', 'common.time', 'technician.live.age']} />
                 <tbody>
                   {metrics.map((k) => {
                     const v = latest[k]!;

@@ -8,6 +8,7 @@ import { ApiError, api } from '../../api/client.js';
 import { useApp } from '../../app-context.js';
 import { fmtAge, fmtDateTime, fmtDuration, fmtNumber } from '../../format.js';
 import { t, useLang } from '../../i18n/index.js';
+import { TableHead } from '../../ui/table-head.js';
 import type { GatewayIdentity, GatewayRow, GatewayStatus, OutboxHealth } from './types.js';
 import { useNow } from './use-now.js';
 
@@ -126,22 +127,7 @@ export function GatewaysTable(props: { gw: ReturnType<typeof useGateways> }) {
       ) : (
         <div class="tech-table-wrap">
           <table class="tech-table" data-testid="gateways">
-            <thead>
-              <tr>
-                <th scope="col">{t('technician.col.gateway')}</th>
-                <th scope="col">{t('technician.col.state')}</th>
-                <th scope="col">{t('technician.col.outbox')}</th>
-                <th scope="col">{t('technician.col.oldest')}</th>
-                <th scope="col">{t('technician.col.dropped')}</th>
-                <th scope="col">{t('technician.col.writeFailures')}</th>
-                <th scope="col">{t('technician.col.version')}</th>
-                <th scope="col">{t('technician.col.lastAck')}</th>
-                <th scope="col">{t('technician.col.lastSeen')}</th>
-                <th scope="col">{t('technician.col.certificate')}</th>
-                <th scope="col">{t('technician.col.problems')}</th>
-                <th scope="col">{t('technician.col.actions')}</th>
-              </tr>
-            </thead>
+            <TableHead cols={['technician.col.gateway', 'technician.col.state', 'technician.col.outbox', 'technician.col.oldest', 'technician.col.dropped', 'technician.col.writeFailures', 'technician.col.version', 'technician.col.lastAck', 'technician.col.lastSeen', 'technician.col.certificate', 'technician.col.problems', 'technician.col.actions']} />
             <tbody>
               {rows.map((g) => {
                 const o = g.outbox;

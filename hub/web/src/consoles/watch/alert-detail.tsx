@@ -12,6 +12,7 @@ import { fmtAge, fmtDateTime, fmtNumber } from '../../format.js';
 import { local, t, useLang, type MessageKey } from '../../i18n/index.js';
 import { LevelBadge } from '../../ui/level.js';
 import { linkProps } from '../../ui/router.js';
+import { TableHead } from '../../ui/table-head.js';
 import { alertStore } from './alert-store.js';
 import { canAct, errorText, Markers, useAlertStore, valueOf, whereOf } from './board.js';
 import { Hydrograph, type Threshold } from './hydrograph.js';
@@ -209,16 +210,7 @@ export function AlertDetailPage(props: { params: Record<string, string> }) {
             <h2>{t('alert.history')}</h2>
             <div style={{ overflowX: 'auto' }}>
               <table data-testid="alert-history">
-                <thead>
-                  <tr>
-                    <th>{t('alert.h.time')}</th>
-                    <th>{t('alert.h.event')}</th>
-                    <th>{t('alert.h.level')}</th>
-                    <th>{t('alert.h.value')}</th>
-                    <th>{t('alert.h.by')}</th>
-                    <th>{t('alert.h.note')}</th>
-                  </tr>
-                </thead>
+                <TableHead cols={['alert.h.time', 'alert.h.event', 'alert.h.level', 'alert.h.value', 'alert.h.by', 'alert.h.note']} />
                 <tbody>
                   {a.history.map((h, i) => (
                     <tr key={i} data-event={h.kind}>
