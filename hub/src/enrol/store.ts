@@ -1,5 +1,6 @@
 /** The enrolment tables of hub.db (./schema.ts): prepared statements, rows in and out, no policy. */
 import type { HubDatabase } from '../db/database.js';
+import type { GatewayIdentityFields } from './views.js';
 
 export interface TokenRecord {
   tokenHash: string;
@@ -13,17 +14,9 @@ export interface TokenRecord {
   serial: string | null;
 }
 
-export interface IdentityRecord {
+export interface IdentityRecord extends GatewayIdentityFields {
   gateway: string;
   commune: string | null;
-  serial: string | null;
-  fingerprint: string | null;
-  notAfter: number | null;
-  enrolledAt: number | null;
-  renewedAt: number | null;
-  revokedAt: number | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
 }
 
 export interface CertificateRecord {

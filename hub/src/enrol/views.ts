@@ -19,13 +19,8 @@ export interface IssuedToken extends TokenCreated {
 
 export type GatewayIdentityState = 'enrolled' | 'revoked' | 'not_enrolled';
 
-/** A gateway's identity: its stored record, with its state and where it is listed. */
-export interface GatewayIdentityView {
-  gateway: string;
-  state: GatewayIdentityState;
-  communeCode: string | null;
-  /** Listed in hub.yaml's registry (its devices come from there). */
-  inHubYaml: boolean;
+/** What the hub stores of a gateway's certificate and revocation (the store's record holds the same). */
+export interface GatewayIdentityFields {
   serial: string | null;
   fingerprint: string | null;
   notAfter: number | null;
@@ -34,4 +29,13 @@ export interface GatewayIdentityView {
   revokedAt: number | null;
   revokedBy: string | null;
   revokeReason: string | null;
+}
+
+/** A gateway's identity: its stored record, with its state and where it is listed. */
+export interface GatewayIdentityView extends GatewayIdentityFields {
+  gateway: string;
+  state: GatewayIdentityState;
+  communeCode: string | null;
+  /** Listed in hub.yaml's registry (its devices come from there). */
+  inHubYaml: boolean;
 }
