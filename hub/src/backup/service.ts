@@ -19,30 +19,9 @@ import type { AuditLog } from '../audit/types.js';
 import { openHubDatabase } from '../db/database.js';
 import { backupHubDatabase, sha256File } from './backup.js';
 import { checkHubDatabaseFile } from './verify.js';
+import type { BackupFile, BackupVerification } from './views.js';
 
-export interface BackupFile {
-  name: string;
-  file: string;
-  bytes: number;
-  /** The file's modification time: when the copy got its name. */
-  createdAt: number;
-  /** Checked when made (integrity, schema version): what the audit log recorded, or null. */
-  check: { sha256: string; schemaVersion: number; by: string; auditSeq: number } | null;
-  /** The last time it was checked again (verify), or null. */
-  lastVerified: { at: number; ok: boolean; by: string } | null;
-}
-
-export interface BackupVerification {
-  name: string;
-  ok: boolean;
-  sha256: string;
-  /** Whether the file is still the copy the audit log recorded; null: none on record. */
-  matchesRecord: boolean | null;
-  schemaVersion: number;
-  /** What is wrong, for a person (empty when ok). */
-  problems: string[];
-  durationMs: number;
-}
+export type { BackupFile, BackupVerification } from './views.js';
 
 export class BackupNotFoundError extends Error {}
 

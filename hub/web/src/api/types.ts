@@ -8,6 +8,7 @@ export type { AlertCategory, Severity } from '../../../src/alerts/rule.js';
 export type { Role } from '../../../src/auth/roles.js';
 import type { UserView } from '../../../src/auth/views.js';
 export type { ApiKeyView, UserView } from '../../../src/auth/views.js';
+export type { BackupFile, BackupListing, BackupVerification } from '../../../src/backup/views.js';
 export type { AlertBrief, HandoverChange, HandoverSummary } from '../../../src/handover/views.js';
 
 export interface Me {

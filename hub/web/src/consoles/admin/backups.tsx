@@ -6,39 +6,13 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../../api/client.js';
+import type { BackupFile as Backup, BackupListing as Listing, BackupVerification as Verification } from '../../api/types.js';
 import { fmtDateTime, fmtNumber } from '../../format.js';
 import { t, useLang } from '../../i18n/index.js';
 import { TableHead } from '../../ui/table-head.js';
 import { AdminNav } from './nav.js';
 import { errorText } from './users.js';
 import './admin.css';
-
-interface Backup {
-  name: string;
-  file: string;
-  bytes: number;
-  createdAt: number;
-  check: { sha256: string; schemaVersion: number; by: string; auditSeq: number } | null;
-  lastVerified: { at: number; ok: boolean; by: string } | null;
-}
-
-/** POST /backups/{name}/verify (hub/src/backup/service.ts BackupVerification). */
-interface Verification {
-  name: string;
-  ok: boolean;
-  sha256: string;
-  matchesRecord: boolean | null;
-  schemaVersion: number;
-  problems: string[];
-  durationMs: number;
-}
-
-interface Listing {
-  dir: string;
-  secretKey: string;
-  running: boolean;
-  backups: Backup[];
-}
 
 function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
