@@ -132,7 +132,8 @@ try {
   const ctx = await newConsoleContext(browser, { viewport: { width: 1920, height: 1080 } });
   const page = await ctx.newPage();
   await page.goto(`http://127.0.0.1:${ready.httpPort}/watch`);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-alert-id]').length >= n, STATIONS, { timeout: 120_000 });
+  // The board counts every open alert (it draws the most severe first and more on request).
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid=alert-count]')?.dataset.count) >= n, STATIONS, { timeout: 120_000 });
   const idle = await frameRate(page, IDLE_S * 1000);
   // 200 flips a second, in ten slices of 20: each flip is one alert change on the stream.
   const level = new Map(devices.map((d) => [d.id, 1.5]));

@@ -6,8 +6,8 @@
  *
  * Stream messages carry the whole alert view: an alert is replaced by id (the newer `updatedAt`
  * wins, so a REST load racing the stream never goes back in time); closed ones leave the set.
- * Changes are applied once per animation frame, however many arrive (200 changes/s over 1,000
- * alerts must not cost a render each).
+ * Routine changes are applied together a few times a second, however many arrive (200 changes/s
+ * over 1,000 alerts must not cost a render each); a change that rings goes at the next frame.
  */
 import { api } from '../../api/client.js';
 import type { AlertMessage, LiveStream, StreamMessage } from '../../api/stream.js';
@@ -23,6 +23,9 @@ export function alarmKindOf(a: Pick<AlertView, 'category' | 'level'>): AlarmKind
   if (a.category === 'flood' && a.level >= 3) return 'flood';
   return null;
 }
+
+/** How long a routine change may wait so that a burst of them costs one render. */
+const ROUTINE_FLUSH_MS = 250;
 
 const SEVERITY_RANK: Record<string, number> = { extreme: 4, severe: 3, moderate: 2, minor: 1, unknown: 0 };
 
@@ -44,6 +47,7 @@ class AlertStore {
   private unsubscribe: (() => void) | null = null;
   private pending: AlertMessage[] = [];
   private frame: number | null = null;
+  private routineTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<() => void>();
   private loading: Promise<void> | null = null;
   private helloSeen = false;
@@ -109,11 +113,20 @@ class AlertStore {
     }
     if (m.type !== 'alert') return;
     this.pending.push(m);
-    this.frame ??= requestAnimationFrame(() => this.flush());
+    if (RISING.has(m.event.kind) && alarmKindOf(m.alert)) this.flushNextFrame();
+    else this.routineTimer ??= setTimeout(() => this.flushNextFrame(), ROUTINE_FLUSH_MS);
+  }
+
+  private flushNextFrame(): void {
+    if (this.frame !== null) return;
+    // A hidden tab gets no animation frames, and its alarm must still ring.
+    this.frame = document.hidden ? window.setTimeout(() => this.flush(), 0) : requestAnimationFrame(() => this.flush());
   }
 
   private flush(): void {
     this.frame = null;
+    if (this.routineTimer !== null) clearTimeout(this.routineTimer);
+    this.routineTimer = null;
     const batch = this.pending;
     this.pending = [];
     for (const m of batch) this.put(m.alert, RISING.has(m.event.kind));
@@ -153,7 +166,7 @@ class AlertStore {
   private syncAlarm(): void {
     const kinds = new Set(this.alarming.values());
     const want: AlarmKind | null = kinds.has('fire') ? 'fire' : kinds.has('flood') ? 'flood' : null;
-    // Only on a change: soundAlarm restarts the pattern, and batches arrive every frame.
+    // Only on a change: soundAlarm restarts the pattern, and batches arrive several times a second.
     if (want === currentAlarm()) return;
     silenceAlarm();
     if (want) soundAlarm(want);

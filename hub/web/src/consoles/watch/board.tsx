@@ -4,8 +4,10 @@
  * sounds the alarm until acknowledged; acknowledging (a note is required) can be done right here.
  *
  * Rows are cheap: keyed by id, memoized on the alert object (a stream update replaces only that
- * alert's object), the store applies stream messages once per animation frame, and ages tick on a
- * shared clock every 15 s rather than per row.
+ * alert's object), the store applies routine stream messages a few times a second, and ages tick
+ * on a shared clock every 15 s rather than per row. The board draws the most severe
+ * {@link ROWS_PER_PAGE} rows (more on request) and every ringing one wherever it sorts: a storm's
+ * thousand alerts are counted in the heading, not all drawn at each change.
  */
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -19,6 +21,9 @@ import { linkProps } from '../../ui/router.js';
 import { alertStore, compareAlerts } from './alert-store.js';
 import { WatchMapPanel } from './map-panel.js';
 import './watch.css';
+
+/** Rows drawn at first, and added by "show more". */
+export const ROWS_PER_PAGE = 100;
 
 const UNITS: Record<string, string> = { water_level: 'm', rain: 'mm', rainfall: 'mm', temperature: '°C' };
 
@@ -170,6 +175,8 @@ export function BoardPage() {
   const [ackAll, setAckAll] = useState(false);
   const acting = canAct(app.me.role);
   const rows = useMemo(() => [...alertStore.alerts.values()].sort(compareAlerts), [version]);
+  const [limit, setLimit] = useState(ROWS_PER_PAGE);
+  const shown = useMemo(() => (rows.length <= limit ? rows : rows.filter((a, i) => i < limit || alertStore.alarming.has(a.id))), [rows, limit]);
   const load = alertStore.load;
 
   useEffect(() => {
@@ -184,7 +191,7 @@ export function BoardPage() {
     <div class="watch-board">
       <div class="row board-head">
         <h1>{t('watch.title')}</h1>
-        <span class="muted" data-testid="alert-count">{t('watch.count', { n: rows.length })}</span>
+        <span class="muted" data-testid="alert-count" data-count={rows.length}>{t('watch.count', { n: rows.length })}</span>
         <span class="spacer" />
         <a {...linkProps('/watch/handover')}>{t('watch.handover')}</a>
       </div>
@@ -224,10 +231,17 @@ export function BoardPage() {
                 <div role="columnheader">{t('watch.col.actions')}</div>
               </div>
               <div role="rowgroup">
-                {rows.map((a) => (
+                {shown.map((a) => (
                   <Row key={a.id} a={a} flashing={alertStore.alarming.has(a.id)} now={now} lang={lang} acting={acting} ackOpen={ackId === a.id} onAck={setAckId} />
                 ))}
               </div>
+              {shown.length < rows.length ? (
+                <div class="board-more row" data-testid="board-more">
+                  <span class="muted">{t('watch.showing', { shown: shown.length, n: rows.length })}</span>
+                  <button type="button" onClick={() => setLimit(limit + ROWS_PER_PAGE)}>{t('watch.showMore', { n: Math.min(ROWS_PER_PAGE, rows.length - shown.length) })}</button>
+                  <button type="button" onClick={() => setLimit(Infinity)}>{t('watch.showAll', { n: rows.length })}</button>
+                </div>
+              ) : null}
             </div>
           )}
         </section>

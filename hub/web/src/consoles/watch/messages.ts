@@ -4,6 +4,9 @@ import { defineMessages } from '../../i18n/define.js';
 export const watchMessages = defineMessages({
   'watch.title': { vi: 'Bảng cảnh báo trực tiếp', en: 'Live alert board' },
   'watch.count': { vi: '{n} cảnh báo chưa đóng', en: '{n} alerts not closed' },
+  'watch.showing': { vi: 'Đang hiện {shown} trên {n} cảnh báo, nặng nhất trước', en: 'Showing {shown} of {n} alerts, most severe first' },
+  'watch.showMore': { vi: 'Xem thêm {n}', en: 'Show {n} more' },
+  'watch.showAll': { vi: 'Xem tất cả {n}', en: 'Show all {n}' },
   'watch.empty': { vi: 'Không có cảnh báo nào đang mở.', en: 'No open alerts.' },
   'watch.alarming': { vi: '{n} cảnh báo mới chưa tiếp nhận — đang phát chuông', en: '{n} new alert(s) not acknowledged — alarm sounding' },
   'watch.col.level': { vi: 'Cấp', en: 'Level' },
