@@ -4,8 +4,8 @@
  * sounds the alarm until acknowledged; acknowledging (a note is required) can be done right here.
  *
  * Rows are cheap: keyed by id, memoized on the alert object (a stream update replaces only that
- * alert's object), the store applies stream messages once per animation frame, and ages tick on a
- * shared clock every 15 s rather than per row.
+ * alert's object), the store applies stream messages in batches a few times a second, and ages
+ * tick on a shared clock every 15 s rather than per row.
  */
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useState } from 'preact/hooks';
