@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+import { browserMissing, launchBrowser, login, newConsoleContext, pageErrors, screenshot, symbolOnMap } from '../lib/browser.js';
 import { DEMO_PASSWORD, startDemoSite, type DemoSite } from '../lib/demo-site.js';
+import { until } from '../lib/until.js';
 
 const missing = browserMissing();
 if (missing) console.log(`# skipped: ${missing}`);
@@ -53,15 +54,19 @@ test('commune 19816: its devices only, on the list and the map; another commune\
   // The river station reports its battery voltage (battery_voltage), shown on its own line.
   await page.locator('[data-testid=commune-devices] [data-dev=wl-kimlong] [data-testid=battery]', { hasText: / V$/ }).waitFor();
   assert.match(await card.locator('[data-testid=battery]').innerText(), /^\d+(,\d+)? V$/);
-  // On the map: Kim Long's marker, nothing of Đông Ba's detector.
-  await page.locator('.st-marker[data-dev=wl-kimlong]').waitFor();
-  assert.equal(await page.locator('.st-marker').count(), 1);
+  // On the map: Kim Long's symbol alone on the canvas, and on the station list under it — nothing
+  // of Đông Ba's detector.
+  await until(async () => (await page.locator('[data-testid=station-layer]').getAttribute('data-count')) === '1', 'one station drawn');
+  await until(() => symbolOnMap(page, '--ok'), 'Kim Long drawn as a normal station');
+  await page.locator('[data-testid=station-list] summary').click();
+  await page.locator('button.station-entry[data-dev=wl-kimlong]').waitFor();
+  assert.equal(await page.locator('button.station-entry').count(), 1);
   const text = await page.locator('main').innerText();
   assert.doesNotMatch(text, /fd-chodongba|Đầu báo khói/);
   await screenshot(page, 'commune-devices');
   // On a phone: list and map stacked, nothing wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.locator('.st-marker[data-dev=wl-kimlong]').waitFor();
+  await page.locator('button.station-entry[data-dev=wl-kimlong]').waitFor();
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scrolling at 390 px');
   await screenshot(page, 'commune-devices-phone');
   await page.setViewportSize({ width: 1440, height: 900 });

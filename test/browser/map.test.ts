@@ -1,7 +1,9 @@
 /**
  * The station map and the shift handover in headless Chromium against the whole demo: the
  * operator's map renders Vietnam's outline, the stations and the legend with no request leaving
- * the hub's origin; with a tile server configured but out of reach it falls back to the outline;
+ * the hub's origin, the station symbols on one canvas (found by colour, hovered and clicked there)
+ * and every station reachable from the keyboard through the list under the map; with a tile
+ * server configured but out of reach it falls back to the outline;
  * the outgoing shift writes a handover note and it becomes the last handover.
  */
 import { test, before, after } from 'node:test';
@@ -10,9 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { browserMissing, foreignRequests, launchBrowser, login, newConsoleContext, pageErrors, screenshot } from '../lib/browser.js';
+import { browserMissing, foreignRequests, launchBrowser, login, newConsoleContext, pageErrors, screenshot, symbolOnMap } from '../lib/browser.js';
 import { DEMO_PASSWORD, startDemoSite, type DemoSite } from '../lib/demo-site.js';
 import { closedPort } from '../lib/ports.js';
+import { until } from '../lib/until.js';
 
 const missing = browserMissing();
 if (missing) console.log(`# skipped: ${missing}`);
@@ -60,38 +63,59 @@ test('no tile server: outline, stations by state, legend, commune centres — no
     await page.locator('[data-testid=station-map] path.map-outline-VN').waitFor();
     assert.ok((await page.locator('[data-testid=station-map] path.map-outline').count()) >= 2, 'Vietnam and its neighbours');
     await page.locator('[data-testid=map-offline-note]').waitFor();
-    // Both demo stations, each with its state as data and as text for screen readers.
+    // Both demo stations drawn on the one canvas: no marker elements, no PNG icons.
+    const layer = page.locator('[data-testid=station-map] canvas[data-testid=station-layer]');
+    await until(async () => (await layer.getAttribute('data-count')) === '2', 'both demo stations on the canvas');
+    assert.equal(await page.locator('[data-testid=station-map] .leaflet-marker-icon').count(), 0, 'symbols on a canvas, not marker elements');
+    // The station list under the map reaches every station from the keyboard, with its state as text.
+    const list = page.locator('[data-testid=station-list]');
+    assert.match(await list.locator('summary').innerText(), /Danh sách trạm \(2\)/);
+    await list.locator('summary').click();
     for (const dev of ['wl-kimlong', 'fd-chodongba']) {
-      const m = page.locator(`.st-marker[data-dev=${dev}]`);
-      await m.waitFor();
-      assert.ok(['normal', 'alert', 'stale', 'offline'].includes((await m.getAttribute('data-state')) ?? ''), dev);
-      assert.ok((await m.getAttribute('aria-label'))?.length, dev);
-      assert.equal(await m.locator('svg.st-shape').count(), 1, 'an inline shape, not a PNG icon');
+      const entry = list.locator(`button.station-entry[data-dev=${dev}]`);
+      await entry.waitFor();
+      assert.ok(['normal', 'alert', 'stale', 'offline'].includes((await entry.getAttribute('data-state')) ?? ''), dev);
+      assert.match(await entry.innerText(), /\S+[\s\S]*(Bình thường|Báo động|Dữ liệu cũ|Mất kết nối)/, dev);
+      assert.equal(await entry.locator('svg.st-shape').count(), 1, 'the same inline shape as the legend');
     }
     // Once readings arrive the river station is normal (the river is held below BĐ1).
-    await page.locator('.st-marker[data-dev=wl-kimlong][data-state=normal]').waitFor({ timeout: 30_000 });
-    assert.equal(await page.locator('.st-marker img, img.leaflet-marker-icon[src*="marker-icon"]').count(), 0);
+    const kimLongEntry = list.locator('button.station-entry[data-dev=wl-kimlong]');
+    await list.locator('button.station-entry[data-dev=wl-kimlong][data-state=normal]').waitFor({ timeout: 30_000 });
     const legend = await page.locator('[data-testid=map-legend]').innerText();
     for (const word of ['Bình thường', 'Báo động I', 'Báo động III', 'Dữ liệu cũ', 'Mất kết nối', 'Trung tâm xã/phường']) assert.ok(legend.includes(word), word);
     assert.equal(await page.locator('.commune-label').count(), 2, 'Kim Long and Đông Ba centres');
-    // The tooltip: name, last value and age, level text.
-    await page.locator('.st-marker[data-dev=wl-kimlong]').hover();
-    const tip = page.locator('.leaflet-tooltip .st-tip');
+    // Focus on a station's entry rings it on the map and opens its tooltip: name, last value and
+    // age, level text. Focus moving off the list closes it again.
+    const tip = page.locator('.st-tooltip .st-tip');
+    await kimLongEntry.focus();
     await tip.waitFor();
     assert.match(await tip.innerText(), /Trạm Kim Long[\s\S]*Mực nước: .+ m · [\s\S]*Bình thường/);
-    await page.mouse.move(5, 500);
+    await list.locator('summary').focus();
+    await tip.waitFor({ state: 'detached' });
 
-    // The river rises past BĐ2: the marker turns into level 2's diamond live, without a reload.
+    // The river rises past BĐ2: the station turns into level 2's diamond live, without a reload —
+    // on the list, and on the canvas in level 2's colour.
     site.river.setLevel(2.4);
-    const kimLong = page.locator('.st-marker[data-dev=wl-kimlong][data-state=alert][data-level="2"]');
+    const kimLong = list.locator('button.station-entry[data-dev=wl-kimlong][data-state=alert][data-level="2"]');
     await kimLong.waitFor({ timeout: 60_000 });
-    assert.match((await kimLong.getAttribute('aria-label')) ?? '', /Trạm Kim Long: Báo động II/);
+    assert.match(await kimLong.innerText(), /Trạm Kim Long[\s\S]*Báo động II/);
+    const symbol = await until(() => symbolOnMap(page, '--lv2'), 'level 2\'s symbol drawn on the map');
+    // Hovering the symbol on the canvas opens the same tooltip.
+    await page.mouse.move(symbol.x, symbol.y);
+    await tip.waitFor();
+    assert.match(await tip.innerText(), /Trạm Kim Long[\s\S]*Báo động II/);
     await screenshot(page, 'watch-map');
     assert.deepEqual(foreign, [], 'no request left the hub');
-    // Keyboard: the focused marker opens its alert with Enter.
+    // A click on the symbol opens its alert.
+    await page.mouse.click(symbol.x, symbol.y);
+    await page.waitForURL(/\/watch\/alerts\/\d+$/);
+    const alertUrl = page.url();
+    // Keyboard: Enter on the station's entry opens the same alert.
+    await page.goto(`${site.base}/watch`);
+    await list.locator('summary').click();
     await kimLong.focus();
     await page.keyboard.press('Enter');
-    await page.waitForURL(/\/watch\/alerts\/\d+$/);
+    await page.waitForURL(alertUrl);
 
     // The shift hands over.
     await page.goto(`${site.base}/watch/handover`);
@@ -129,7 +153,7 @@ test('a tile server out of reach: the outline instead, and a note', { skip, time
     await page.locator('[data-testid=station-map][data-base=outline]').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=station-map] path.map-outline-VN').waitFor();
     await page.locator('[data-testid=map-offline-note]').waitFor();
-    await page.locator('.st-marker[data-dev=wl-kimlong]').waitFor();
+    await until(async () => Number(await page.locator('[data-testid=station-layer]').getAttribute('data-count')) > 0, 'stations drawn');
     // The only requests beyond the hub were the tiles it was told to use.
     assert.ok(foreign.length > 0, 'the tiles were tried');
     assert.deepEqual(foreign.filter((u) => !u.startsWith(`http://127.0.0.1:${port}/`)), []);

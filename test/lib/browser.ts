@@ -3,6 +3,7 @@
  * background networking (the machine has no internet, and the map must work without it), sound
  * allowed without a gesture so the alarm can be checked, the demo CA's certificate accepted.
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,34 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
+}
+
+/**
+ * Where the station map's canvas shows a theme colour (`--lv2`: the fill of level 2's symbol): the
+ * centre of its pixels in page coordinates, or null when fewer than `minPixels` have it. The
+ * symbols are drawn on one canvas, so this is how a test finds one to hover or click.
+ */
+export async function symbolOnMap(page: Page, themeColour: string, minPixels = 20): Promise<{ x: number; y: number } | null> {
+  const hex = (await page.evaluate(`getComputedStyle(document.documentElement).getPropertyValue(${JSON.stringify(themeColour)}).trim()`)) as string;
+  assert.match(hex, /^#[0-9a-f]{6}$/i, `${themeColour} is a #rrggbb colour`);
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  // A string, not a function: tsx would wrap inner functions in a helper the page does not have.
+  return page.evaluate(`(() => {
+    const c = document.querySelector('[data-testid=station-layer]');
+    if (!c || !c.width || !c.height) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sx = 0, sy = 0, n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - ${r}) > 2 || Math.abs(d[i + 1] - ${g}) > 2 || Math.abs(d[i + 2] - ${b}) > 2 || d[i + 3] < 250) continue;
+      const p = i / 4;
+      sx += p % c.width;
+      sy += Math.floor(p / c.width);
+      n++;
+    }
+    if (n < ${minPixels}) return null;
+    const box = c.getBoundingClientRect();
+    return { x: box.left + ((sx / n + 0.5) * box.width) / c.width, y: box.top + ((sy / n + 0.5) * box.height) / c.height };
+  })()`) as Promise<{ x: number; y: number } | null>;
 }
 
 /**

@@ -6,13 +6,18 @@
  *
  * Stream messages carry the whole alert view: an alert is replaced by id (the newer `updatedAt`
  * wins, so a REST load racing the stream never goes back in time); closed ones leave the set.
- * Routine changes are applied together a few times a second, however many arrive (200 changes/s
- * over 1,000 alerts must not cost a render each); a change that rings goes at the next frame.
+ * Changes are applied in batches, at most every APPLY_MS (ui/coalesce.ts): 200 changes/s over
+ * 1,000 alerts must not cost a sort and a render each, nor one every frame. An alert that starts
+ * the alarm is applied in the next frame.
  */
 import { api } from '../../api/client.js';
 import type { AlertMessage, LiveStream, StreamMessage } from '../../api/stream.js';
 import type { AlertView } from '../../api/types.js';
 import { currentAlarm, silenceAlarm, soundAlarm, type AlarmKind } from '../../ui/alarm.js';
+import { coalesce } from '../../ui/coalesce.js';
+
+/** At most four board updates a second: still live to the eye, a fraction of the work under load. */
+const APPLY_MS = 250;
 
 /** Events that bring an alert to a level it was not at: they can make it "new". */
 const RISING = new Set(['raised', 'escalated', 'reopened', 'announced']);
@@ -23,9 +28,6 @@ export function alarmKindOf(a: Pick<AlertView, 'category' | 'level'>): AlarmKind
   if (a.category === 'flood' && a.level >= 3) return 'flood';
   return null;
 }
-
-/** How long a routine change may wait so that a burst of them costs one render. */
-const ROUTINE_FLUSH_MS = 250;
 
 const SEVERITY_RANK: Record<string, number> = { extreme: 4, severe: 3, moderate: 2, minor: 1, unknown: 0 };
 
@@ -45,9 +47,7 @@ class AlertStore {
   version = 0;
   private stream: LiveStream | null = null;
   private unsubscribe: (() => void) | null = null;
-  private pending: AlertMessage[] = [];
-  private frame: number | null = null;
-  private routineTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly incoming = coalesce<AlertMessage>((batch) => this.flush(batch), APPLY_MS);
   private readonly listeners = new Set<() => void>();
   private loading: Promise<void> | null = null;
   private helloSeen = false;
@@ -58,6 +58,7 @@ class AlertStore {
   attach(stream: LiveStream): void {
     if (this.stream === stream) return;
     this.unsubscribe?.();
+    this.incoming.cancel();
     this.stream = stream;
     this.alerts.clear();
     this.alarming.clear();
@@ -112,23 +113,10 @@ class AlertStore {
       return;
     }
     if (m.type !== 'alert') return;
-    this.pending.push(m);
-    if (RISING.has(m.event.kind) && alarmKindOf(m.alert)) this.flushNextFrame();
-    else this.routineTimer ??= setTimeout(() => this.flushNextFrame(), ROUTINE_FLUSH_MS);
+    this.incoming.push(m, RISING.has(m.event.kind) && alarmKindOf(m.alert) !== null);
   }
 
-  private flushNextFrame(): void {
-    if (this.frame !== null) return;
-    // A hidden tab gets no animation frames, and its alarm must still ring.
-    this.frame = document.hidden ? window.setTimeout(() => this.flush(), 0) : requestAnimationFrame(() => this.flush());
-  }
-
-  private flush(): void {
-    this.frame = null;
-    if (this.routineTimer !== null) clearTimeout(this.routineTimer);
-    this.routineTimer = null;
-    const batch = this.pending;
-    this.pending = [];
+  private flush(batch: AlertMessage[]): void {
     for (const m of batch) this.put(m.alert, RISING.has(m.event.kind));
     this.changed();
   }

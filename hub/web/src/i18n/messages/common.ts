@@ -84,4 +84,7 @@ export const commonMessages = defineMessages({
   'map.offlineBase': { vi: 'Không tải được bản đồ nền — hiển thị đường biên Việt Nam.', en: 'Base map unavailable — showing Vietnam\u2019s outline.' },
   'map.legend': { vi: 'Chú giải', en: 'Legend' },
   'map.communeCentre': { vi: 'Trung tâm xã/phường', en: 'Commune centre' },
+  'map.stationList': { vi: 'Danh sách trạm ({n})', en: 'Station list ({n})' },
+  'map.stationListHelp': { vi: 'Di chuyển tới một trạm để xem nó trên bản đồ; nhấn Enter để chọn trạm.', en: 'Move to a station to show it on the map; press Enter to choose it.' },
+  'ui.showMore': { vi: 'Xem thêm {n} (đang hiện {shown}/{total})', en: 'Show {n} more ({shown} of {total} shown)' },
 });

@@ -1,25 +1,28 @@
 /**
  * The station map (watch desk, commune console): Leaflet with the configured tile server, or —
  * with none configured, or when its tiles fail — Vietnam's outline bundled with the app (no
- * request leaves the hub's origin then). Stations are markers shaped and coloured by state, with
- * a tooltip (name, last value and its age, level text); commune centres are small labelled dots.
+ * request leaves the hub's origin then). Stations are symbols shaped and coloured by state, all on
+ * one canvas (station-layer.ts), with a tooltip (name, last value and its age, level text) and a
+ * station list under the map for the keyboard; commune centres are small labelled dots.
  */
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import './map.css';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DeviceView } from '../../api/types.js';
 import { useApp } from '../../app-context.js';
 import { fmtAge } from '../../format.js';
 import { t, useLang } from '../../i18n/index.js';
 import outline from '../../map/outline.generated.json';
 import { shapeSvg, stateClass } from './shapes.js';
+import { StationLayer } from './station-layer.js';
+import { StationList, type StationEntry } from './station-list.js';
 import { fmtValue, metricLabel, primaryMetric, stateText, stationState, useTick, type GatewayLink, type StationState } from './stations.js';
 
 export interface StationMapProps {
   devices: DeviceView[];
   gateways: ReadonlyMap<string, GatewayLink>;
-  /** A station was chosen (click, or Enter on the focused marker). */
+  /** A station was chosen (a click on its symbol, or its entry in the station list). */
   onStation?: (d: DeviceView, s: StationState) => void;
   /** Show commune centres (default true). */
   communes?: boolean;
@@ -48,21 +51,29 @@ function tooltipFor(d: DeviceView, s: StationState, now: number): HTMLElement {
   return box;
 }
 
-function iconFor(d: DeviceView, s: StationState): L.DivIcon {
-  return L.divIcon({ className: 'st-marker', html: shapeSvg(s), iconSize: [26, 26], iconAnchor: [13, 13], tooltipAnchor: [12, 0] });
-}
-
 export function StationMap(props: StationMapProps) {
   const lang = useLang();
   const { config } = useApp();
   const now = useTick();
   const host = useRef<HTMLDivElement>(null);
   const mapRef = useRef<L.Map | null>(null);
-  const markers = useRef(new Map<string, L.Marker>());
+  const layerRef = useRef<StationLayer | null>(null);
   const fitted = useRef(false);
+  const [offlineBase, setOfflineBase] = useState(config.tiles === null);
+
+  // The stations with coordinates and their states; the layer's callbacks read the latest ones.
+  const entries = useMemo(
+    () => props.devices.filter((d) => Number.isFinite(d.lat) && Number.isFinite(d.lon)).map((d) => ({ d, s: stationState(d, props.gateways, now) })),
+    [props.devices, props.gateways, now, lang],
+  );
+  const byId = useRef(new Map<string, StationEntry>());
+  byId.current = new Map(entries.map((e) => [e.d.id, e]));
   const onStation = useRef(props.onStation);
   onStation.current = props.onStation;
-  const [offlineBase, setOfflineBase] = useState(config.tiles === null);
+  const choose = (id: string) => {
+    const e = byId.current.get(id);
+    if (e) onStation.current?.(e.d, e.s);
+  };
 
   // The map itself, once.
   useEffect(() => {
@@ -96,6 +107,14 @@ export function StationMap(props: StationMapProps) {
     }
     // Vietnam until the stations are known.
     map.fitBounds(L.latLngBounds([8.2, 102.1], [23.4, 109.5]));
+    const layer = new StationLayer({
+      describe: (id) => {
+        const e = byId.current.get(id);
+        return e ? tooltipFor(e.d, e.s, Date.now()) : '';
+      },
+      onChoose: choose,
+    }).addTo(map);
+    layerRef.current = layer;
     // The container's size is known only after layout (a panel that was just shown, a phone rotated).
     const ro = new ResizeObserver(() => map.invalidateSize());
     ro.observe(host.current);
@@ -103,8 +122,7 @@ export function StationMap(props: StationMapProps) {
       ro.disconnect();
       map.remove();
       mapRef.current = null;
-      markers.current.clear();
-      drawn.current.clear();
+      layerRef.current = null;
       fitted.current = false;
     };
   }, [config.tiles]);
@@ -124,90 +142,33 @@ export function StationMap(props: StationMapProps) {
     return () => void layer.remove();
   }, [config.communes, props.communes]);
 
-  // Stations: add, update, remove as the devices and their states change. Only what changed is
-  // touched: a changed device arrives as a new object (useStations), and a marker's icon is rebuilt
-  // only when its state or level changed — 200 alert changes a second must not redraw 1,000 icons.
-  const drawn = useRef(new Map<string, { d: DeviceView; key: string }>());
-  const drawnWith = useRef<{ gateways: unknown; now: number; lang: string } | null>(null);
+  // Stations: one redraw of the canvas per change, whatever the number of stations that changed.
   useEffect(() => {
     const map = mapRef.current;
-    if (!map) return;
-    const all = drawnWith.current?.gateways !== props.gateways || drawnWith.current.now !== now || drawnWith.current.lang !== lang;
-    drawnWith.current = { gateways: props.gateways, now, lang };
-    const seen = new Set<string>();
-    for (const d of props.devices) {
-      if (!Number.isFinite(d.lat) || !Number.isFinite(d.lon)) continue;
-      seen.add(d.id);
-      const prev = drawn.current.get(d.id);
-      if (!all && prev?.d === d) continue;
-      const s = stationState(d, props.gateways, now);
-      const label = `${d.name}: ${stateText(d, s)}`;
-      let m = markers.current.get(d.id);
-      if (!m) {
-        m = L.marker([d.lat, d.lon], { keyboard: true, riseOnHover: true, title: label, alt: label, icon: iconFor(d, s) });
-        const choose = () => {
-          const cur = markers.current.get(d.id) as (L.Marker & { _dev?: DeviceView; _state?: StationState }) | undefined;
-          if (cur?._dev && cur._state) onStation.current?.(cur._dev, cur._state);
-        };
-        m.on('click', choose);
-        // Leaflet makes the marker focusable (keyboard: true) but fires click on Enter only with a popup.
-        m.on('keypress', (e) => {
-          if ((e as L.LeafletKeyboardEvent).originalEvent.key === 'Enter') choose();
-        });
-        // The tooltip is built when it opens, from the marker's current device and state.
-        const marker = m as L.Marker & { _dev?: DeviceView; _state?: StationState };
-        m.bindTooltip(() => (marker._dev && marker._state ? tooltipFor(marker._dev, marker._state, Date.now()) : ''), { direction: 'top', offset: [0, -10] });
-        m.addTo(map);
-        markers.current.set(d.id, m);
-      } else if (prev && (prev.d.lat !== d.lat || prev.d.lon !== d.lon)) {
-        m.setLatLng([d.lat, d.lon]);
-      }
-      Object.assign(m, { _dev: d, _state: s });
-      const key = `${s.kind}|${s.level}|${label}`;
-      if (prev?.key !== key) {
-        const iconEl = m.getElement();
-        // The shape is redrawn in the marker's own element: Leaflet's setIcon would replace and
-        // reposition the element for every change.
-        if (prev && (prev.key.split('|')[0] !== s.kind || prev.key.split('|')[1] !== String(s.level))) {
-          m.options.icon = iconFor(d, s);
-          if (iconEl) iconEl.innerHTML = shapeSvg(s);
-          m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
-        } else if (!prev) {
-          m.setZIndexOffset(s.kind === 'alert' ? 1000 * s.level : s.kind === 'normal' ? 0 : 500);
-        }
-        if (iconEl) {
-          iconEl.dataset.dev = d.id;
-          iconEl.dataset.state = s.kind;
-          iconEl.dataset.level = String(s.level);
-          iconEl.setAttribute('aria-label', label);
-          iconEl.setAttribute('role', 'button');
-          iconEl.title = label;
-        }
-      }
-      if (m.isTooltipOpen()) m.setTooltipContent(tooltipFor(d, s, now));
-      drawn.current.set(d.id, { d, key });
-    }
-    for (const [id, m] of markers.current) {
-      if (!seen.has(id)) {
-        m.remove();
-        markers.current.delete(id);
-        drawn.current.delete(id);
-      }
-    }
+    const layer = layerRef.current;
+    if (!map || !layer) return;
+    layer.setStations(entries.map(({ d, s }) => ({ id: d.id, latLng: [d.lat, d.lon], state: s })));
     // Fit to the stations once they are known (later updates leave the operator's view alone).
-    if (!fitted.current && seen.size) {
-      const pts = props.devices.filter((d) => seen.has(d.id)).map((d) => L.latLng(d.lat, d.lon));
+    if (!fitted.current && entries.length) {
       // Wide enough to see where the stations are (a single station alone would fill the screen).
-      map.fitBounds(L.latLngBounds(pts).pad(0.5), { maxZoom: 12 });
+      map.fitBounds(L.latLngBounds(entries.map(({ d }) => L.latLng(d.lat, d.lon))).pad(0.5), { maxZoom: 12 });
       fitted.current = true;
     }
-  }, [props.devices, props.gateways, now, lang]);
+  }, [entries]);
 
   return (
     <div class={`station-map ${props.class ?? ''}`}>
       <div ref={host} class="station-map-canvas" role="region" aria-label={props.label ?? t('map.title')} data-testid="station-map" data-base={offlineBase ? 'outline' : 'tiles'} />
       {offlineBase ? <p class="map-note muted" data-testid="map-offline-note">{t('map.offlineBase')}</p> : null}
       <MapLegend />
+      <StationList
+        stations={entries}
+        onFocusStation={(id) => layerRef.current?.focusStation(id)}
+        onChoose={(id) => {
+          layerRef.current?.focusStation(id, { center: true });
+          choose(id);
+        }}
+      />
     </div>
   );
 }

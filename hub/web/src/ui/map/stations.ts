@@ -12,6 +12,7 @@ import { useApp } from '../../app-context.js';
 import { CATALOG } from '../../i18n/catalog.js';
 import { lang, t, type MessageKey } from '../../i18n/index.js';
 import { fmtNumber } from '../../format.js';
+import { coalesce } from '../coalesce.js';
 
 export interface GatewayLink {
   id: string;
@@ -130,19 +131,10 @@ export function useStations(): Stations {
         .then((r) => live && setDevices((ds) => ds.map((x) => (x.id === id ? r.device : x))))
         .catch(() => undefined);
     void load();
-    // Messages are applied together, at most every UPDATE_MS and in an animation frame: repainting
-    // a thousand station symbols is the costly part of a busy board, and a map that follows within
-    // half a second is live enough (the board itself follows every change).
-    let queued: StreamMessage[] = [];
-    let timer = 0;
-    let frame = 0;
-    let lastFlush = 0;
-    const flush = () => {
-      frame = 0;
-      timer = 0;
-      lastFlush = performance.now();
-      const batch = queued;
-      queued = [];
+    // Messages are applied together, at most every UPDATE_MS and in an animation frame: each batch
+    // re-renders the map's thousand stations (one canvas) and their list, and a map that follows
+    // within half a second is live enough (the board itself follows within a quarter).
+    const flush = (batch: StreamMessage[]) => {
       if (batch.some((m) => m.type === 'reset')) {
         void load();
         return;
@@ -201,17 +193,15 @@ export function useStations(): Stations {
       // Closed: the device may have another alert still open — ask the hub.
       for (const dev of closed) void reloadDevice(dev);
     };
+    const incoming = coalesce(flush, UPDATE_MS);
     const off = stream.subscribe((m) => {
       if (m.type !== 'reset' && m.type !== 'status' && m.type !== 'readings' && m.type !== 'alert') return;
-      queued.push(m);
-      if (timer || frame) return;
-      timer = window.setTimeout(() => (frame = requestAnimationFrame(flush)), Math.max(0, lastFlush + UPDATE_MS - performance.now()));
+      incoming.push(m);
     });
     return () => {
       live = false;
       off();
-      clearTimeout(timer);
-      if (frame) cancelAnimationFrame(frame);
+      incoming.cancel();
     };
   }, [stream, gen]);
 
