@@ -89,12 +89,16 @@ test('flood alert escalates BĐ1→BĐ2→BĐ3 end to end; readings match the de
 
   // Stop the gateway cleanly: everything it read is at the hub or still in its outbox (a poll
   // written just before the stop waits there for the next start; it is not sent on the way out).
+  // Its last status (online: false) tells its outbox at the stop; a batch the hub stored whose ack
+  // came too late for the stopping gateway is at the hub and still in that outbox (sent again at
+  // the next start, and taken once).
   await edge.stop('SIGTERM');
   let lastView: unknown;
   const gw = await until(async () => {
-    const g = (lastView = (await getJson<{ gateways: Array<{ id: string; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { ca, headers: { authorization: `Bearer ${key}` } })).gateways.find((x) => x.id === GW));
-    return g && g.status?.outbox && g.upTo === g.status.outbox.lastSeq - g.status.outbox.depth ? g : undefined;
-  }, 'hub upTo to reach the gateway lastSeq less what its outbox still holds').catch((err: Error) => {
+    const g = (lastView = (await getJson<{ gateways: Array<{ id: string; online: boolean; upTo: number; status?: { outbox?: { lastSeq: number; depth: number } } }> }>(`${api.base}/api/v1/gateways`, { ca, headers: { authorization: `Bearer ${key}` } })).gateways.find((x) => x.id === GW));
+    const o = g?.status?.outbox;
+    return g && !g.online && o && g.upTo >= o.lastSeq - o.depth && g.upTo <= o.lastSeq ? g : undefined;
+  }, 'the gateway offline, and the hub holding all it had acked').catch((err: Error) => {
     throw new Error(`${err.message}; last view of the gateway: ${JSON.stringify(lastView)}`);
   });
 
