@@ -7,7 +7,7 @@ import type { StorageHealth } from '../health/storage.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { RateLimitedLog } from '../util/rate-limited-log.js';
-import type { PendingTelemetry } from './handlers/telemetry.js';
+import type { PendingTelemetry } from './pending.js';
 import type { SeqCeiling } from './seq-ceiling.js';
 
 /** Bounded label set of ioc_hub_rejected_total. */

@@ -9,8 +9,9 @@ import { rateLimitedLog } from '../util/rate-limited-log.js';
 import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
 import { handleStatus } from './handlers/status.js';
-import { commitTelemetry, handleTelemetry, type PendingTelemetry } from './handlers/telemetry.js';
+import { commitTelemetry, handleTelemetry } from './handlers/telemetry.js';
 import { DEFAULT_GROUP_BOUNDS, groupFull, type GroupBounds } from './group-bounds.js';
+import type { PendingTelemetry } from './pending.js';
 import { SeqCeiling } from './seq-ceiling.js';
 
 export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;

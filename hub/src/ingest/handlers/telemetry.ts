@@ -10,22 +10,15 @@
  * the whole group are one commit; alert changes are announced, and each batch's ack published,
  * only after it.
  */
-import { batchSeqConsistent, decodePayload, validateTelemetryBatch, type TelemetryBatch } from '@ioc/shared';
+import { batchSeqConsistent, decodePayload, validateTelemetryBatch } from '@ioc/shared';
 import type { IngestContext, RejectReason } from '../context.js';
+import type { PendingTelemetry } from '../pending.js';
 import type { WriteResult } from '../../store/types.js';
 
 export function decodeRejectReason(reason: string): RejectReason {
   if (reason.startsWith('malformed JSON')) return 'malformed_json';
   if (reason.startsWith('payload too large')) return 'oversize';
   return 'schema';
-}
-
-/** A validated batch waiting for the group commit. */
-export interface PendingTelemetry {
-  gw: string;
-  batch: TelemetryBatch;
-  /** process.hrtime.bigint() when the handler got it (ioc_hub_ingest_seconds covers the wait). */
-  started: bigint;
 }
 
 export function handleTelemetry(ctx: IngestContext, gw: string, payload: Buffer): void {
