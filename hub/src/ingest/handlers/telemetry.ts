@@ -3,8 +3,8 @@
  * then publish `{upTo}` to ioc/v1/{gw}/ack. Everything the ack stands for (readings, accounting,
  * alert state) is committed before it is sent.
  *
- * Group commit: a valid batch is queued (IngestContext.enqueueTelemetry) and the batches that
- * arrive in the same event-loop turn, up to the group's bounds (../group-bounds.ts), are written by
+ * Group commit: a valid batch is queued (IngestContext.enqueueTelemetry) and the batches queued
+ * together, up to the group's bounds (../group-queue.ts, ../group-bounds.ts), are written by
  * commitTelemetry in ONE transaction (one WAL flush with synchronous = FULL instead of one per batch). The alert rules run inside that same
  * transaction, batch by batch in arrival order, so readings, alert episodes and rule cursors of
  * the whole group are one commit; alert changes are announced, and each batch's ack published,
