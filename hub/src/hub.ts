@@ -266,6 +266,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     stops.bus = () => bus.close();
     await announceGatewayConfig(bus, registry.gateways.keys(), { maxPayloadBytes: cfg.mqtt.maxPayloadBytes });
     notify.start({ bus });
+    const { urgentLane, ...groupBounds } = cfg.ingest.groupCommit;
     const ingest = await startIngest({
       bus,
       store,
@@ -276,7 +277,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       logger: logger.child({ area: 'ingest' }),
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       storage,
-      groupBounds: cfg.ingest.groupCommit,
+      groupBounds,
+      urgentLane,
     });
     // After the broker: batches still waiting for the group commit are written (not acknowledged).
     stops.ingest = () => ingest.close();

@@ -11,13 +11,13 @@ import { LiveFeed } from '../src/live.js';
 import { createHubMetrics } from '../src/metrics.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import type { BatchInput, WriteResult } from '../src/store/types.js';
-import { GW, KIM_LONG, batch, ingestRig, metricValue, silentLogger, spyOnReadings, tempDir, testConfig, wl, type TestLike } from './helpers.js';
+import { GW, GW2, KIM_LONG, batch, ingestRig, metricValue, silentLogger, spyOnReadings, tempDir, testConfig, wl, type TestLike } from './helpers.js';
 import type { Reading } from '@ioc/shared';
 
 const T0 = 1_700_000_000_000;
 
 /** Without a time bound unless one is given: the tests below count groups, whatever the machine's speed. */
-function setup(t: { after(fn: () => void): void }, groupBounds: Partial<GroupBounds> = { maxWaitMs: 60_000 }) {
+function setup(t: { after(fn: () => void): void }, groupBounds: Partial<GroupBounds> = { maxWaitMs: 60_000 }, urgentLane = true) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const cfg = resolveHubConfig(testConfig(dir), dir);
@@ -29,6 +29,8 @@ function setup(t: { after(fn: () => void): void }, groupBounds: Partial<GroupBou
   const bus = { publish: async (topic: string, payload: string) => void acks.push([topic, JSON.parse(payload)]) } as unknown as Bus;
   const alerts = {
     stage: () => ({ evaluate: (rs: Array<{ seq: number }>) => void evaluated.push(rs.map((r) => r.seq)), commit: () => [], rollback: () => undefined }),
+    // Routine data: nothing here may change an alert.
+    mayChange: () => false,
   } as unknown as AlertEngine;
   const live = new LiveFeed();
   const realWriteBatches = store.writeBatches.bind(store);
@@ -39,6 +41,7 @@ function setup(t: { after(fn: () => void): void }, groupBounds: Partial<GroupBou
   const ctx = createIngestContext({
     bus, store, registry: buildRegistry(cfg.registry), alerts, live, metrics: createHubMetrics(), logger: silentLogger(), maxPayloadBytes: 256 * 1024,
     groupBounds,
+    urgentLane,
   });
   const send = (first: number, n: number, lastSeq?: number) =>
     dispatch(ctx, `ioc/v1/${GW}/telemetry`, Buffer.from(JSON.stringify({
@@ -77,8 +80,8 @@ test('group commit: batches of one turn are written in one transaction; rules ru
   assert.equal(store.upTo(GW), 8);
 });
 
-test('group commit is bounded: a group that reaches maxReadings or maxBatches is written at once, the rest at the end of the turn', async (t) => {
-  const byReadings = setup(t, { maxReadings: 5, maxWaitMs: 60_000 });
+test('without the urgent lane, group commit is bounded as before it: a group that reaches maxReadings or maxBatches is written at once, the rest at the end of the turn', async (t) => {
+  const byReadings = setup(t, { maxReadings: 5, maxWaitMs: 60_000 }, false);
   byReadings.send(1, 3);
   assert.deepEqual(byReadings.groups, [], 'below the bound: waits for the end of the turn');
   byReadings.send(4, 3);
@@ -88,7 +91,7 @@ test('group commit is bounded: a group that reaches maxReadings or maxBatches is
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(byReadings.groups, [2, 1]);
 
-  const byBatches = setup(t, { maxBatches: 2, maxWaitMs: 60_000 });
+  const byBatches = setup(t, { maxBatches: 2, maxWaitMs: 60_000 }, false);
   for (let i = 0; i < 5; i++) byBatches.send(1 + i, 1);
   assert.deepEqual(byBatches.groups, [2, 2]);
   await new Promise((r) => setImmediate(r));
@@ -123,7 +126,8 @@ test('group commit: a batch whose write fails is refused alone; the rest of its 
 // With the real alert engine: the rules run inside the group's transaction.
 
 const NOW = T0 + 3_600_000;
-const withEngine = (t: TestLike, spy?: (r: Reading) => void) => ingestRig(t, { now: () => NOW, ...(spy ? { wrap: spyOnReadings(spy) } : {}) });
+/** Without the urgent lane: these batches change alerts, and the lane would commit each alone. */
+const withEngine = (t: TestLike, spy?: (r: Reading) => void) => ingestRig(t, { now: () => NOW, urgentLane: false, ...(spy ? { wrap: spyOnReadings(spy) } : {}) });
 
 test('group commit with alerts: the rules see the readings inside their transaction; changes are announced only after the one commit', async (t) => {
   const atRule: Array<{ inTransaction: boolean; committedReadings: number }> = [];
@@ -203,4 +207,27 @@ test('group commit with alerts: a rule that throws does not hold readings back; 
   assert.equal(r.engine.levelOf('flood', KIM_LONG), 2);
   assert.equal(metricValue(await r.metrics.registry.metrics(), 'ioc_hub_rejected_total', { reason: 'internal_error' }), 1);
   assert.deepEqual(r.logs.filter((l) => l.level >= 50).map((l) => l.msg), ['alert evaluation failed; readings stored without it']);
+});
+
+test('urgent lane, with the real rules: a BĐ3 crossing is stored, acknowledged and announced at once, ahead of the routine batches of other gateways queued before it', async (t) => {
+  const r = ingestRig(t, { now: () => NOW });
+  const other = (first: number, n: number) =>
+    dispatch(r.ctx, `ioc/v1/${GW2}/telemetry`, Buffer.from(JSON.stringify(batch(GW2, first, Array.from({ length: n }, (_, i) => wl(0.5, T0 + (first + i) * 1000, 'good', 'wl-other'))))));
+  r.send([wl(0.5, T0)]); // routine
+  other(1, 3); // routine, another gateway
+  assert.deepEqual(r.acks, []);
+  r.send([wl(3.6, T0 + 1000)]); // crosses BĐ3
+  assert.deepEqual(r.kinds(), ['raised:3'], 'announced before the turn ends');
+  assert.deepEqual(r.acks, [2], "its gateway's earlier batch went with it, in order, and one ack covers both");
+  assert.deepEqual(r.store.storedSeqs(GW, 0, 10), [1, 2]);
+  assert.equal(r.store.upTo(GW2), 0, "the other gateway's routine batch still waits");
+  await r.turn();
+  assert.equal(r.store.upTo(GW2), 3);
+  assert.deepEqual(r.acks, [2, 3]);
+  // Once raised, more of the same is routine again.
+  r.send([wl(3.7, T0 + 2000)]);
+  assert.deepEqual(r.acks, [2, 3]);
+  await r.turn();
+  assert.deepEqual(r.acks, [2, 3, 3]);
+  assert.deepEqual(r.kinds(), ['raised:3']);
 });

@@ -207,7 +207,7 @@ export function spyOnReadings(spy: (r: Reading) => void): (rules: CompiledRule[]
     }));
 }
 
-export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules: CompiledRule[]) => CompiledRule[]; now?: () => number } = {}) {
+export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules: CompiledRule[]) => CompiledRule[]; now?: () => number; urgentLane?: boolean } = {}) {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const resolved = resolveHubConfig(testConfig(dir), dir);
@@ -229,7 +229,10 @@ export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules:
   const liveReadings: StoredReading[] = [];
   live.on('readings', (e) => liveReadings.push(...e.readings));
   // Groups are the batches of one event-loop turn here: the time bound would make them depend on the machine's speed.
-  const ctx = createIngestContext({ bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024, groupBounds: { maxWaitMs: 60_000 } });
+  const ctx = createIngestContext({
+    bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024, groupBounds: { maxWaitMs: 60_000 },
+    ...(opts.urgentLane === undefined ? {} : { urgentLane: opts.urgentLane }),
+  });
   let next = 1;
   /** Sends one batch (seq following the previous one unless `first` is given); returns its first seq. */
   const send = (readings: Reading[], first = next) => {

@@ -24,7 +24,7 @@ import type { Logger, Reading } from '@ioc/shared';
 import type { Registry } from '../config/registry.js';
 import { SYSTEM_SCOPE, type AlertEventKind, type AlertRecord, type AlertStore, type Store } from '../store/types.js';
 import type { AlertChange, AlertHistoryEntry } from './types.js';
-import type { CompiledRule, Evaluator, GatewayObservation, RuleTarget, Verdict } from './rule.js';
+import type { ArrivingWith, CompiledRule, Evaluator, GatewayObservation, RuleTarget, Verdict } from './rule.js';
 import { BacklogJudge } from './backlog.js';
 import type { AlertViews } from './views.js';
 
@@ -93,6 +93,21 @@ export interface AlertStaging {
 /** The rule column of the engine's cursors in alert_cursors (one cursor per input for all rules). */
 const ENGINE_CURSOR = '*';
 export const targetKey = (rule: string, target: string) => `${rule}\u0000${target}`;
+
+const NONE: readonly Reading[] = [];
+
+/** A batch's readings by (device, metric). */
+function inputsOf(batch: readonly Reading[]): ArrivingWith {
+  const byDev = new Map<string, Map<string, Reading[]>>();
+  for (const r of batch) {
+    let m = byDev.get(r.dev);
+    if (!m) byDev.set(r.dev, (m = new Map()));
+    const list = m.get(r.metric);
+    if (list) list.push(r);
+    else m.set(r.metric, [r]);
+  }
+  return { of: (dev, metric) => byDev.get(dev)?.get(metric) ?? NONE };
+}
 
 function inTimeOrder(rs: readonly Reading[]): boolean {
   for (let i = 1; i < rs.length; i++) if (rs[i]!.ts < rs[i - 1]!.ts) return false;
@@ -296,6 +311,46 @@ export class AlertEngine extends EventEmitter<EngineEvents> {
       throw err;
     }
     return staging.commit();
+  }
+
+  /**
+   * Whether judging `batch` might change an alert (raise, escalate, clear, announce), asked before
+   * it is judged so that ingest can commit it ahead of routine batches. Looks only at the targets
+   * indexed under each reading's (device, metric), never at every rule; each evaluator answers
+   * for itself (Evaluator.wouldChange). Readings that would be judged apart or quietly (older than
+   * the cursor, late, dated in the future) change nothing announced now.
+   */
+  mayChange(batch: readonly Reading[]): boolean {
+    const now = this.now();
+    // Built only if an evaluator asks (a composite rule with several metrics).
+    let inputs: ArrivingWith | null = null;
+    const arriving: ArrivingWith = { of: (dev, metric) => (inputs ??= inputsOf(batch)).of(dev, metric) };
+    for (const r of batch) {
+      const m = this.byInput.get(r.dev);
+      if (!m) continue;
+      const exact = m.get(r.metric);
+      const any = m.get('*');
+      if (!exact && !any) continue;
+      const cursor = this.cursorOf(r.dev, r.metric);
+      if ((cursor !== undefined && r.ts <= cursor) || r.ts > now + this.maxFutureSkewMs || r.ts < now - this.lateAfterMs) continue;
+      if (exact && this.anyMayChange(exact, r, arriving)) return true;
+      if (any && this.anyMayChange(any, r, arriving)) return true;
+    }
+    return false;
+  }
+
+  private anyMayChange(targets: readonly Target[], r: Reading, batch: ArrivingWith): boolean {
+    for (const t of targets) {
+      // Live data for a stale or late episode: it is announced fresh or going on.
+      if (t.alertId !== null && (t.stale || t.late) && r.q !== 'bad') return true;
+      try {
+        if (t.ev.wouldChange?.(r, batch)) return true;
+      } catch {
+        // Unsure; the judgement itself reports what is wrong with the rule.
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Starts alert work inside a caller's transaction (see AlertStaging). */

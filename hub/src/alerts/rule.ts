@@ -94,6 +94,12 @@ export interface GatewayObservation {
   at: number;
 }
 
+/** A batch of readings by input. */
+export interface ArrivingWith {
+  /** The batch's readings of one (device, metric), in batch order; empty if none. */
+  of(dev: string, metric: string): readonly Reading[];
+}
+
 /** Per-target state machine; never throws for bad data (returns undefined: no judgement). */
 export interface Evaluator {
   /** History it needs before the next reading to judge it (ms of event time; 0 = none). */
@@ -108,6 +114,14 @@ export interface Evaluator {
    * that holds a level (deadband, waiting period) continues from it.
    */
   restore?(level: number): void;
+  /**
+   * Whether `r`, as the next reading, might change the level — without judging it (no state
+   * moves). Ingest asks it to commit such a batch ahead of routine ones, before any of the batch
+   * is judged: `batch` has `r` and the readings arriving with it (some may be judged first). Where unsure (a level that builds up over several readings of one batch) it
+   * says true; a false "true" only costs a commit of its own, a false "false" the routine wait.
+   * A kind without it has its readings wait with the routine ones.
+   */
+  wouldChange?(r: Reading, batch: ArrivingWith): boolean;
 }
 
 /** A spec compiled against the registry. */

@@ -276,16 +276,20 @@ export const HubConfigSchema = Type.Object(
          */
         maxReadingAgeDays: Type.Number({ minimum: 0, default: 30 }),
         /**
-         * Bounds of the telemetry group commit (batches arriving together are written in one
-         * transaction): a group is written when it holds maxBatches batches or maxReadings
-         * readings, or its first batch has waited maxWaitMs, so an alerting reading never waits
-         * behind a whole burst. Reads of the API may lag ingest by at most one such group.
+         * The telemetry group commit (batches arriving together are written in one transaction):
+         * a group holds at most maxBatches batches and maxReadings readings (a batch is never
+         * split). With the urgent lane, a batch that may change an alert is committed at once,
+         * ahead of routine batches, which are written one group per event-loop turn once input
+         * pauses, each after at most maxWaitMs. Without it, a group is written when it reaches
+         * its bounds or its first batch has waited maxWaitMs, else at the end of the turn.
+         * Reads of the API may lag ingest by the routine batches waiting.
          */
         groupCommit: Type.Object(
           {
             maxBatches: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_GROUP_BOUNDS.maxBatches }),
             maxReadings: Type.Integer({ minimum: 1, maximum: 100_000_000, default: DEFAULT_GROUP_BOUNDS.maxReadings }),
             maxWaitMs: Type.Number({ minimum: 0, maximum: 60_000, default: DEFAULT_GROUP_BOUNDS.maxWaitMs }),
+            urgentLane: Type.Boolean({ default: true }),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -7,7 +7,7 @@ import type { StorageHealth } from '../health/storage.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { RateLimitedLog } from '../util/rate-limited-log.js';
-import type { PendingTelemetry } from './handlers/telemetry.js';
+import type { PendingTelemetry } from './pending.js';
 import type { SeqCeiling } from './seq-ceiling.js';
 
 /** Bounded label set of ioc_hub_rejected_total. */
@@ -44,8 +44,8 @@ export interface IngestContext {
   /** Publishes `{upTo}` QoS 1 to ioc/v1/{gw}/ack. Call only after the state it reports is committed. */
   publishAck(gw: string, upTo: number): void;
   /**
-   * Queues a validated telemetry batch for the group commit: written at the end of this event-loop
-   * turn, or at once when the group reaches its bounds (./group-bounds.ts).
+   * Queues a validated telemetry batch for the group commit (./group-queue.ts): a batch that may
+   * change an alert at once, routine ones grouped once input pauses.
    */
   enqueueTelemetry(p: PendingTelemetry): void;
   /** Writes (and acknowledges) the queued telemetry batches now. */

@@ -9,8 +9,10 @@ import { rateLimitedLog } from '../util/rate-limited-log.js';
 import type { IngestContext } from './context.js';
 import { handleEvents } from './handlers/events.js';
 import { handleStatus } from './handlers/status.js';
-import { commitTelemetry, handleTelemetry, type PendingTelemetry } from './handlers/telemetry.js';
-import { DEFAULT_GROUP_BOUNDS, groupFull, type GroupBounds } from './group-bounds.js';
+import { commitTelemetry, handleTelemetry } from './handlers/telemetry.js';
+import { DEFAULT_GROUP_BOUNDS, type GroupBounds } from './group-bounds.js';
+import { GroupQueue } from './group-queue.js';
+import type { PendingTelemetry } from './pending.js';
 import { SeqCeiling } from './seq-ceiling.js';
 
 export type Handler = (ctx: IngestContext, gw: string, payload: Buffer) => void;
@@ -27,16 +29,39 @@ export interface IngestOptions
   now?: () => number;
   /** When a telemetry group commit is written (./group-bounds.ts); default DEFAULT_GROUP_BOUNDS. */
   groupBounds?: Partial<GroupBounds>;
+  /** Batches that may change an alert are committed ahead of routine ones (./group-queue.ts); default true. */
+  urgentLane?: boolean;
 }
 
 export function createIngestContext(opts: IngestOptions): IngestContext {
   const log = rateLimitedLog(opts.logger);
   const bounds: GroupBounds = { ...DEFAULT_GROUP_BOUNDS, ...opts.groupBounds };
-  let pending: PendingTelemetry[] = [];
-  let pendingReadings = 0;
-  let scheduled = false;
+  const urgentLane = opts.urgentLane ?? true;
   let closed = false;
   let acking = true;
+  const queue = new GroupQueue({
+    bounds,
+    urgentLane,
+    commit(group) {
+      try {
+        commitTelemetry(ctx, group);
+      } catch (err) {
+        // Batches of the group not acknowledged yet are resent by their gateways.
+        if (!ctx.storage?.writeFailed(err, { during: 'telemetry group commit' })) opts.logger.error({ err }, 'telemetry group commit failed');
+        opts.metrics.rejected.inc({ reason: 'internal_error' });
+      }
+    },
+  });
+  /** Only readings of the gateway's own devices can be judged (the others are quarantined). */
+  const urgent = (p: PendingTelemetry): boolean => {
+    const own = p.batch.readings.filter((r) => opts.registry.devices.get(r.dev)?.gateway === p.gw);
+    try {
+      return opts.alerts.mayChange(own);
+    } catch (err) {
+      log('urgent_check', 'error', { err, gw: p.gw }, 'asking the alert rules whether a batch is urgent failed; committed at once');
+      return true;
+    }
+  };
   const ctx: IngestContext = {
     store: opts.store,
     registry: opts.registry,
@@ -61,30 +86,10 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
     },
     enqueueTelemetry(p) {
       if (closed) return;
-      pending.push(p);
-      pendingReadings += p.batch.readings.length;
-      // Written at once when the group is full, else at the end of this event-loop turn.
-      if (groupFull(bounds, pending.length, pendingReadings, pending[0]!.started, process.hrtime.bigint())) ctx.flushTelemetry();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(() => {
-          scheduled = false;
-          ctx.flushTelemetry();
-        });
-      }
+      queue.push(p, urgentLane && urgent(p));
     },
     flushTelemetry() {
-      if (!pending.length) return;
-      const group = pending;
-      pending = [];
-      pendingReadings = 0;
-      try {
-        commitTelemetry(ctx, group);
-      } catch (err) {
-        // Batches of the group not acknowledged yet are resent by their gateways.
-        if (!ctx.storage?.writeFailed(err, { during: 'telemetry group commit' })) opts.logger.error({ err }, 'telemetry group commit failed');
-        opts.metrics.rejected.inc({ reason: 'internal_error' });
-      }
+      queue.flush();
     },
     get closed() {
       return closed;

@@ -30,7 +30,7 @@ export interface PeerSpec {
   /** raw mode: the subscriber also JSON.parses each payload. */
   parse?: boolean;
   /** hub mode: the telemetry group commit's bounds (hub.yaml ingest.groupCommit). */
-  groupCommit?: { maxBatches?: number; maxReadings?: number; maxWaitMs?: number };
+  groupCommit?: { maxBatches?: number; maxReadings?: number; maxWaitMs?: number; urgentLane?: boolean };
   /** hub mode: the API over plain HTTP without logins (loopback), for a WebSocket stream client. */
   openApi?: boolean;
 }
@@ -94,7 +94,10 @@ async function startRealHub(): Promise<number> {
       },
       http: { host: '127.0.0.1', port: 0, ...(spec.openApi ? { tls: false as const } : {}) },
       ...(spec.openApi ? { auth: { open: true } } : {}),
-      ...(spec.groupCommit ? { ingest: { groupCommit: spec.groupCommit } } : {}),
+      // BENCH_HUB_URGENT_LANE=false: the hub without the urgent lane (ingest.groupCommit.urgentLane).
+      ...(spec.groupCommit || process.env.BENCH_HUB_URGENT_LANE
+        ? { ingest: { groupCommit: { ...spec.groupCommit, ...(process.env.BENCH_HUB_URGENT_LANE ? { urgentLane: process.env.BENCH_HUB_URGENT_LANE !== 'false' } : {}) } } }
+        : {}),
       registry: registry(gateways),
     },
     { logger },

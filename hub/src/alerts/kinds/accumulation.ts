@@ -66,6 +66,26 @@ export const accumulationKind: RuleKind = {
         };
         // The running total just before rain[0] (what the readings dropped from the front added up to).
         let baseCum = 0;
+        /** Rain a reading adds: a total that drops is a reset, and the new total is the rain since it. */
+        const rainOf = (v: number) => (!totalInput ? v : prevTotal === null ? 0 : v >= prevTotal ? v - prevTotal : v);
+        /** The level from the windows' sums (`sumFrom(from)`: rain in (from, ts]); moves nothing. */
+        const judge = (sumFrom: (from: number) => number, ts: number) => {
+          let raw = 0;
+          let worst = 0;
+          let held = 0;
+          for (const w of windows) {
+            const s = sumFrom(ts - w.ms);
+            let l = 0;
+            for (let k = 0; k < w.bands.length; k++) if (s >= w.bands[k]!) l = k + 1;
+            if (l > raw) raw = l;
+            // Highest level this window still holds within the deadband.
+            let h = 0;
+            for (let k = 0; k < w.bands.length; k++) if (s >= w.bands[k]! * (1 - clearFraction)) h = k + 1;
+            held = Math.max(held, Math.min(h, level));
+            worst = Math.max(worst, s);
+          }
+          return { level: Math.max(raw, held), worst };
+        };
         return {
           historyMs: longest,
           restore: (l: number) => {
@@ -74,30 +94,32 @@ export const accumulationKind: RuleKind = {
           reading(r) {
             const v = numeric(r);
             if (v === null || r.metric !== metric || v < 0) return undefined;
-            let mm = v;
-            if (totalInput) {
-              mm = prevTotal === null ? 0 : v >= prevTotal ? v - prevTotal : v;
-              prevTotal = v;
-            }
+            const mm = rainOf(v);
+            if (totalInput) prevTotal = v;
             total += mm;
             rain.push({ ts: r.ts, cum: total });
             while (rain.length && rain[0]!.ts <= r.ts - longest) baseCum = rain.shift()!.cum;
-            let raw = 0;
-            let worst = 0;
-            let held = 0;
-            for (const w of windows) {
-              const s = sum(r.ts - w.ms);
-              let l = 0;
-              for (let k = 0; k < w.bands.length; k++) if (s >= w.bands[k]!) l = k + 1;
-              if (l > raw) raw = l;
-              // Highest level this window still holds within the deadband.
-              let h = 0;
-              for (let k = 0; k < w.bands.length; k++) if (s >= w.bands[k]! * (1 - clearFraction)) h = k + 1;
-              held = Math.max(held, Math.min(h, level));
-              worst = Math.max(worst, s);
+            const j = judge((from) => sum(from), r.ts);
+            level = j.level;
+            return { level, ts: r.ts, value: Math.round(j.worst * 10) / 10 };
+          },
+          // The level after r lies between the one without more rain and the one with all the rain
+          // of r's batch (some judged before r): either differing from now may change it.
+          wouldChange(r, batch) {
+            const v = numeric(r);
+            if (v === null || r.metric !== metric || v < 0) return false;
+            const mm = rainOf(v);
+            let all = 0;
+            let prev = prevTotal;
+            for (const b of batch.of(r.dev, metric)) {
+              const x = numeric(b);
+              if (x === null || x < 0) continue;
+              all += !totalInput ? x : prev === null ? 0 : x >= prev ? x - prev : x;
+              if (totalInput) prev = x;
             }
-            level = Math.max(raw, held);
-            return { level, ts: r.ts, value: Math.round(worst * 10) / 10 };
+            const low = judge(sum, r.ts);
+            const high = judge((from) => sum(from) + Math.max(mm, all), r.ts);
+            return low.level !== level || high.level !== level;
           },
         };
       },

@@ -94,6 +94,14 @@ export class ForDuration {
     this.pending = null;
   }
 
+  /**
+   * Whether `raw` might move the reported level. A rise under a waiting period counts as soon as
+   * it starts: the readings that complete it may come in the same batch.
+   */
+  mayMove(raw: number): boolean {
+    return raw !== this.reported;
+  }
+
   /** The level to report at `ts` given the raw level now. */
   next(raw: number, ts: number): number {
     if (raw <= this.reported || this.forMs <= 0) {
@@ -125,6 +133,11 @@ export function thresholdEvaluator(metric: string, thresholds: readonly number[]
       const v = numeric(r);
       if (v === null || r.metric !== metric) return undefined;
       return { level: held.next(levelWithDeadband(thresholds, held.level, sign * v, deadband), r.ts), ts: r.ts, value: v };
+    },
+    wouldChange(r) {
+      const v = numeric(r);
+      if (v === null || r.metric !== metric) return false;
+      return held.mayMove(levelWithDeadband(thresholds, held.level, sign * v, deadband));
     },
   };
 }

@@ -7,7 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Reading } from '@ioc/shared';
 import type { DeviceEntry } from '../../config/schema.js';
-import { RuleSpecError, SEVERITIES, type AlertCategory, type CompiledRule, type RuleKind, type RuleTarget, type Severity } from '../rule.js';
+import { RuleSpecError, SEVERITIES, type AlertCategory, type ArrivingWith, type CompiledRule, type RuleKind, type RuleTarget, type Severity } from '../rule.js';
 import { CategoryKey, areaOf, deviceTarget, Localized, placeOf, ruleName, selectDevices, staleAfterMs } from './common.js';
 
 const Leaf = Type.Object(
@@ -88,7 +88,8 @@ export const compositeKind: RuleKind = {
       category: (spec.category as AlertCategory | undefined) ?? 'fire',
       targets,
       maxLevel: level,
-      evaluator() {
+      evaluator(target) {
+        const devices = new Set(target.inputs.map((i) => i.dev));
         // metric → device → its recent readings: at a site a condition holds if one device meets it
         // (a rise is never taken between two devices' readings).
         const state = new Map<string, Map<string, Recent>>(metrics.map((m) => [m, new Map()]));
@@ -112,20 +113,74 @@ export const compositeKind: RuleKind = {
           for (const rs of state.get(n.metric)!.values()) if (leafHolds(n, rs, now)) return true;
           return false;
         };
+        const valueOf = (r: Reading): number | boolean | null => {
+          if (r.q === 'bad' || r.value === null || r.value === undefined || !state.has(r.metric)) return null;
+          return typeof r.value === 'boolean' ? r.value : typeof r.value === 'number' && Number.isFinite(r.value) ? r.value : null;
+        };
+        const recentOf = (dev: string, metric: string): Recent => {
+          const byDev = state.get(metric)!;
+          let rs = byDev.get(dev);
+          if (!rs) byDev.set(dev, (rs = []));
+          return rs;
+        };
+        /**
+         * Whether the condition could be `as` at `now` while the batch's other readings are judged
+         * around the one asked about: a leaf's metric then has, per device, its newest reading now
+         * or one of the batch's; a rise depends on the order, so it could be either.
+         */
+        const couldBe = (n: Node, now: number, batch: ArrivingWith, asked: Reading, as: boolean): boolean => {
+          if ('all' in n) return as ? n.all.every((c) => couldBe(c, now, batch, asked, as)) : n.all.some((c) => couldBe(c, now, batch, asked, as));
+          if ('any' in n) return as ? n.any.some((c) => couldBe(c, now, batch, asked, as)) : n.any.every((c) => couldBe(c, now, batch, asked, as));
+          const byDev = state.get(n.metric)!;
+          // Holding at any one device makes the leaf hold; failing needs every device to fail.
+          let some = false;
+          let every = true;
+          for (const d of devices) {
+            const rs = byDev.get(d) ?? [];
+            const others = batch.of(d, n.metric).filter((b) => b !== asked);
+            let can = leafHolds(n, rs, now) === as;
+            if (!can && others.length) {
+              can = n.risePerMin !== undefined || others.some((b) => {
+                const v = valueOf(b);
+                return v !== null && leafHolds(n, [{ ts: b.ts, v }], now) === as;
+              });
+            }
+            if (can) some = true;
+            else every = false;
+          }
+          return as ? some : every;
+        };
+        /** The level of the last verdict (the episode's, after a restore). */
+        let current = 0;
         return {
           historyMs: Math.max(holdMs, rateMs),
+          restore: (l: number) => {
+            current = l;
+          },
           reading(r: Reading) {
-            if (r.q === 'bad' || r.value === null || r.value === undefined) return undefined;
-            const byDev = state.get(r.metric);
-            if (!byDev) return undefined;
-            const v = typeof r.value === 'boolean' ? r.value : typeof r.value === 'number' && Number.isFinite(r.value) ? r.value : null;
+            const v = valueOf(r);
             if (v === null) return undefined;
-            let rs = byDev.get(r.dev);
-            if (!rs) byDev.set(r.dev, (rs = []));
+            const rs = recentOf(r.dev, r.metric);
             rs.push({ ts: r.ts, v });
             while (rs.length > 1 && rs[0]!.ts < r.ts - Math.max(rateMs, holdMs)) rs.shift();
             const numericValue = typeof v === 'number' ? v : null;
-            return { level: test(when, r.ts) ? level : 0, ts: r.ts, value: numericValue };
+            current = test(when, r.ts) ? level : 0;
+            return { level: current, ts: r.ts, value: numericValue };
+          },
+          // The other metrics of the condition often come in the same batch (one poll of the
+          // device) and may be judged before it: could they, with it, move the level?
+          wouldChange(r: Reading, batch: ArrivingWith) {
+            const v = valueOf(r);
+            if (v === null) return false;
+            const rs = recentOf(r.dev, r.metric);
+            rs.push({ ts: r.ts, v });
+            try {
+              if ((test(when, r.ts) ? level : 0) !== current) return true;
+              // Not raised: could it be true? Raised: could it be false?
+              return couldBe(when, r.ts, batch, r, current === 0);
+            } finally {
+              rs.pop();
+            }
           },
         };
       },

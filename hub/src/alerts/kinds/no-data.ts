@@ -47,6 +47,8 @@ export const noDataKind: RuleKind = {
             level = 0;
             return { level, ts: r.ts, value: null };
           },
+          // Any reading ends silence; otherwise it says nothing.
+          wouldChange: () => level > 0,
           tick({ now, gatewayOnline }) {
             if (fresh || heardAt === null) heardAt = now;
             fresh = false;

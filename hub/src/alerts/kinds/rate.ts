@@ -41,6 +41,19 @@ export const rateKind: RuleKind = {
       evaluator() {
         const window: Array<{ ts: number; v: number }> = [];
         let level = 0;
+        /** The level and rate after a reading `v` at `ts` whose window starts at `first`; moves nothing. */
+        const judge = (first: { ts: number; v: number }, v: number, ts: number): { level: number; rate: number | null } => {
+          const span = ts - first.ts;
+          // Too short a span says nothing about a rate (one noisy poll is not a flood wave).
+          if (span < windowMs / 2) return { level, rate: null };
+          const rate = (((fall ? -1 : 1) * (v - first.v)) / span) * 3_600_000;
+          // The deadband of a rate is a fraction of each threshold.
+          const raw = levelWithDeadband(perHour, 0, rate, 0);
+          let next = level;
+          if (raw >= next) next = raw;
+          else while (next > raw && rate < perHour[next - 1]! * clearRatio) next--;
+          return { level: next, rate };
+        };
         return {
           historyMs: windowMs,
           restore: (l: number) => {
@@ -51,16 +64,18 @@ export const rateKind: RuleKind = {
             if (v === null || r.metric !== metric) return undefined;
             window.push({ ts: r.ts, v });
             while (window.length > 1 && window[0]!.ts < r.ts - windowMs) window.shift();
-            const first = window[0]!;
-            const span = r.ts - first.ts;
-            // Too short a span says nothing about a rate (one noisy poll is not a flood wave).
-            if (span < windowMs / 2) return { level, ts: r.ts, value: null };
-            const rate = (((fall ? -1 : 1) * (v - first.v)) / span) * 3_600_000;
-            // The deadband of a rate is a fraction of each threshold.
-            const raw = levelWithDeadband(perHour, 0, rate, 0);
-            if (raw >= level) level = raw;
-            else while (level > raw && rate < perHour[level - 1]! * clearRatio) level--;
-            return { level, ts: r.ts, value: Math.round(rate * 1000) / 1000 };
+            const j = judge(window[0]!, v, r.ts);
+            level = j.level;
+            return { level, ts: r.ts, value: j.rate === null ? null : Math.round(j.rate * 1000) / 1000 };
+          },
+          wouldChange(r, batch) {
+            const v = numeric(r);
+            if (v === null || r.metric !== metric) return false;
+            // The window's start once r is in it: the oldest reading not older than the window;
+            // if none is kept, r itself (no rate yet) or a reading of the same batch (unsure).
+            const first = window.find((x) => x.ts >= r.ts - windowMs);
+            if (!first) return batch.of(r.dev, metric).some((b) => b !== r);
+            return judge(first, v, r.ts).level !== level;
           },
         };
       },

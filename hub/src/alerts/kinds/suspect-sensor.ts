@@ -55,6 +55,12 @@ export const suspectSensorKind: RuleKind = {
             }
             return { level, ts: r.ts, value: bad };
           },
+          // A bad reading while not raised, or a good one while raised, may be part of a run that
+          // completes in the same batch: unsure, so yes. The others keep the level for certain.
+          wouldChange(r) {
+            if (r.q === 'bad' && r.reason === 'clock_skew') return false;
+            return level === 0 ? r.q === 'bad' : r.q !== 'bad';
+          },
         };
       },
       levelLabel: (l) => (l > 0 ? name : { vi: 'Bình thường', en: 'Normal' }),

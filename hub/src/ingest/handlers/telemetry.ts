@@ -3,29 +3,22 @@
  * then publish `{upTo}` to ioc/v1/{gw}/ack. Everything the ack stands for (readings, accounting,
  * alert state) is committed before it is sent.
  *
- * Group commit: a valid batch is queued (IngestContext.enqueueTelemetry) and the batches that
- * arrive in the same event-loop turn, up to the group's bounds (../group-bounds.ts), are written by
+ * Group commit: a valid batch is queued (IngestContext.enqueueTelemetry) and the batches queued
+ * together, up to the group's bounds (../group-queue.ts, ../group-bounds.ts), are written by
  * commitTelemetry in ONE transaction (one WAL flush with synchronous = FULL instead of one per batch). The alert rules run inside that same
  * transaction, batch by batch in arrival order, so readings, alert episodes and rule cursors of
  * the whole group are one commit; alert changes are announced, and each batch's ack published,
  * only after it.
  */
-import { batchSeqConsistent, decodePayload, validateTelemetryBatch, type TelemetryBatch } from '@ioc/shared';
+import { batchSeqConsistent, decodePayload, validateTelemetryBatch } from '@ioc/shared';
 import type { IngestContext, RejectReason } from '../context.js';
+import type { PendingTelemetry } from '../pending.js';
 import type { WriteResult } from '../../store/types.js';
 
 export function decodeRejectReason(reason: string): RejectReason {
   if (reason.startsWith('malformed JSON')) return 'malformed_json';
   if (reason.startsWith('payload too large')) return 'oversize';
   return 'schema';
-}
-
-/** A validated batch waiting for the group commit. */
-export interface PendingTelemetry {
-  gw: string;
-  batch: TelemetryBatch;
-  /** process.hrtime.bigint() when the handler got it (ioc_hub_ingest_seconds covers the wait). */
-  started: bigint;
 }
 
 export function handleTelemetry(ctx: IngestContext, gw: string, payload: Buffer): void {
