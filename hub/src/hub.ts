@@ -33,6 +33,8 @@ import { openNotifications, type NotifyService } from './notify/index.js';
 import { gatewayProblems } from './health/gateway-problems.js';
 import { StorageHealth } from './health/storage.js';
 import { openHubDatabase } from './db/database.js';
+import { rateLimitedLog } from './util/rate-limited-log.js';
+import { startCheckpointer, type Checkpointer } from './db/checkpointer.js';
 import { HandoverService } from './handover/service.js';
 import { SqliteHandoverStore } from './handover/store.js';
 import { BackupService } from './backup/service.js';
@@ -164,7 +166,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
   try {
     const keyring = loadHubKeyring(cfg.hub);
     const db = openHubDatabase(join(dataDir, 'hub.db'));
-    stops.db = () => {
+    let checkpointer: Checkpointer | null = null;
+    stops.db = async () => {
+      await checkpointer?.stop();
       db.close();
     };
     const store = openSqliteStore({ db, admit: createAdmission(registry, clockWindow(cfg.ingest)), maxClockSkewMs: cfg.ingest.maxClockSkewMs });
@@ -185,6 +189,17 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     store.markAllOffline();
 
     const metrics = createHubMetrics();
+    const walLog = rateLimitedLog(logger.child({ area: 'db' }), { intervalMs: 60_000, burst: 1 });
+    checkpointer = startCheckpointer(db, {
+      onCheckpoint: (r) => {
+        metrics.walFrames.set(r.frames);
+        metrics.walCheckpoints.inc({ outcome: r.checkpointed < r.frames ? 'partial' : 'complete' });
+      },
+      onError: (err) => {
+        metrics.walCheckpoints.inc({ outcome: 'failed' });
+        walLog('wal_checkpoint', 'error', { err }, 'WAL checkpoint off the event loop failed; commits checkpoint when the WAL grows large');
+      },
+    });
     // Disk full or failing: health says so (503) instead of "ok" while nothing can be stored.
     const storage = new StorageHealth({
       dataDir, minFreeBytes: cfg.hub.minFreeDiskMB * 1024 * 1024, logger: logger.child({ area: 'storage' }),

@@ -44,6 +44,12 @@ export interface HubMetrics {
   /** Publishes delayed because their gateway was over its message rate cap (nothing dropped). */
   rateLimited: Counter<'gw'>;
   ingestSeconds: Histogram<'kind'>;
+  /** Telemetry group commits by lane: urgent (a batch that may change an alert, at once) or routine. */
+  ingestGroups: Counter<'lane'>;
+  /** WAL checkpoints of the checkpoint worker (db/checkpointer.ts): complete, partial (readers held frames), failed. */
+  walCheckpoints: Counter<'outcome'>;
+  /** Frames in hub.db's WAL at the last checkpoint. */
+  walFrames: Gauge;
   alertEvents: Counter<'rule' | 'kind'>;
   /** Writes to hub.db the storage refused (disk full, I/O error, read-only, corrupt). */
   storeWriteFailures: Counter<'kind'>;
@@ -96,6 +102,19 @@ export function createHubMetrics(): HubMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    ingestGroups: new Counter({
+      name: 'ioc_hub_ingest_groups_total',
+      help: 'Telemetry group commits by lane: urgent (a batch that may change an alert, committed at once) or routine (grouped once input pauses)',
+      labelNames: ['lane'],
+      registers,
+    }),
+    walCheckpoints: new Counter({
+      name: 'ioc_hub_wal_checkpoints_total',
+      help: 'WAL checkpoints off the event loop: complete, partial (frames still held by readers), failed (the hub then checkpoints in its own commits)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    walFrames: new Gauge({ name: 'ioc_hub_wal_frames', help: "Frames (pages) in hub.db's write-ahead log at the last checkpoint", registers }),
     alertEvents: new Counter({ name: 'ioc_hub_alert_events_total', help: 'Alert episode events by rule and kind', labelNames: ['rule', 'kind'], registers }),
     storeWriteFailures: new Counter({
       name: 'ioc_hub_store_write_failures_total',

@@ -46,7 +46,7 @@ test('defaults of a minimal file', () => {
     host: '0.0.0.0', port: 8883, serverNames: ['localhost', '127.0.0.1'], maxPayloadBytes: MAX_PAYLOAD_BYTES,
     maxConnections: 1000, connectTimeoutMs: 10_000, rateLimit: { messagesPerS: 5000, burst: 20_000 }, consumers: [],
   });
-  assert.deepEqual(config.ingest, { maxClockSkewMs: 600_000, maxReadingAgeDays: 30, groupCommit: { maxBatches: 64, maxReadings: 2000, maxWaitMs: 250, urgentLane: true } });
+  assert.deepEqual(config.ingest, { maxClockSkewMs: 600_000, maxReadingAgeDays: 30, groupCommit: { maxBatches: 64, maxReadings: 2000, maxWaitMs: 250, quietMs: 5, urgentLane: true } });
   assert.deepEqual(config.stream, { resumeMaxItems: 100_000, resumeMaxAgeS: 600, heartbeatS: 30, maxClients: 500, maxLagS: 30, highWaterKB: 1024 });
   assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, allowedHosts: [], console: { enabled: true } });
   assert.equal(config.auth.open, false, 'logins are on unless a file turns them off');

@@ -228,9 +228,10 @@ export function ingestRig(t: TestLike, opts: { rules?: unknown[]; wrap?: (rules:
   const live = new LiveFeed();
   const liveReadings: StoredReading[] = [];
   live.on('readings', (e) => liveReadings.push(...e.readings));
-  // Groups are the batches of one event-loop turn here: the time bound would make them depend on the machine's speed.
+  // Groups are the batches of one event-loop turn here: the time bounds (maxWaitMs, and quietMs
+  // for a pause in input) would make them depend on the machine's speed.
   const ctx = createIngestContext({
-    bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024, groupBounds: { maxWaitMs: 60_000 },
+    bus, store, registry, alerts: engine, live, metrics, logger, maxPayloadBytes: 256 * 1024, groupBounds: { maxWaitMs: 60_000, quietMs: 0 },
     ...(opts.urgentLane === undefined ? {} : { urgentLane: opts.urgentLane }),
   });
   let next = 1;

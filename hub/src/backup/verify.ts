@@ -8,10 +8,9 @@
  * ingest and alerts. A running hub therefore checks a file in a worker thread
  * (checkHubDatabaseFile); `ioc-hub restore`, with the hub stopped, checks in its own thread.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../db/database.js';
+import { sqliteWorker } from '../db/sqlite-worker.js';
 
 export interface DatabaseCheck {
   ok: boolean;
@@ -65,8 +64,7 @@ function judge(db: Database.Database, integrity: string[]): DatabaseCheck {
   return { ok: problems.length === 0, integrity, schemaVersion, problems };
 }
 
-// Plain JavaScript, so the worker needs no TypeScript loader whether the hub runs from its
-// sources or its build; it only opens the file read-only and runs the one pragma.
+// Opens the file read-only and runs the one pragma (../db/sqlite-worker.ts).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
@@ -81,9 +79,8 @@ parentPort.postMessage(integrity);
 `;
 
 function integrityInWorker(file: string): Promise<string[]> {
-  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sqlite, pragma: INTEGRITY_PRAGMA } });
+    const worker = sqliteWorker(WORKER_SOURCE, { file, pragma: INTEGRITY_PRAGMA });
     worker.once('message', (integrity: string[]) => resolve(integrity));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the integrity check's worker stopped (exit code ${code}) before answering`)));

@@ -279,9 +279,10 @@ export const HubConfigSchema = Type.Object(
          * The telemetry group commit (batches arriving together are written in one transaction):
          * a group holds at most maxBatches batches and maxReadings readings (a batch is never
          * split). With the urgent lane, a batch that may change an alert is committed at once,
-         * ahead of routine batches, which are written one group per event-loop turn once input
-         * pauses, each after at most maxWaitMs. Without it, a group is written when it reaches
-         * its bounds or its first batch has waited maxWaitMs, else at the end of the turn.
+         * ahead of routine batches, which are written one group per event-loop turn once no
+         * telemetry has arrived for quietMs (0: at the end of the turn), each after at most
+         * maxWaitMs. Without it, a group is written when it reaches its bounds or its first batch
+         * has waited maxWaitMs, else at the end of the turn.
          * Reads of the API may lag ingest by the routine batches waiting.
          */
         groupCommit: Type.Object(
@@ -289,6 +290,7 @@ export const HubConfigSchema = Type.Object(
             maxBatches: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_GROUP_BOUNDS.maxBatches }),
             maxReadings: Type.Integer({ minimum: 1, maximum: 100_000_000, default: DEFAULT_GROUP_BOUNDS.maxReadings }),
             maxWaitMs: Type.Number({ minimum: 0, maximum: 60_000, default: DEFAULT_GROUP_BOUNDS.maxWaitMs }),
+            quietMs: Type.Number({ minimum: 0, maximum: 1000, default: DEFAULT_GROUP_BOUNDS.quietMs }),
             urgentLane: Type.Boolean({ default: true }),
           },
           { additionalProperties: false, default: {} },

@@ -15,9 +15,15 @@ export interface GroupBounds {
    * not; an urgent batch never waits.
    */
   maxWaitMs: number;
+  /**
+   * With the urgent lane: routine batches are written once no telemetry has arrived for this long,
+   * so that a burst (gateways whose clocks are in step) is read whole, and an urgent batch late in
+   * it found, before routine commits hold the event loop.
+   */
+  quietMs: number;
 }
 
-export const DEFAULT_GROUP_BOUNDS: GroupBounds = { maxBatches: 64, maxReadings: 2000, maxWaitMs: 250 };
+export const DEFAULT_GROUP_BOUNDS: GroupBounds = { maxBatches: 64, maxReadings: 2000, maxWaitMs: 250, quietMs: 5 };
 
 /** True when a group of `batches` / `readings` whose first batch arrived at `firstStarted` (hrtime ns) must be written now. */
 export function groupFull(b: GroupBounds, batches: number, readings: number, firstStarted: bigint, now: bigint): boolean {

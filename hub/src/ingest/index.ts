@@ -42,7 +42,8 @@ export function createIngestContext(opts: IngestOptions): IngestContext {
   const queue = new GroupQueue({
     bounds,
     urgentLane,
-    commit(group) {
+    commit(group, urgentGroup) {
+      opts.metrics.ingestGroups.inc({ lane: urgentGroup ? 'urgent' : 'routine' });
       try {
         commitTelemetry(ctx, group);
       } catch (err) {

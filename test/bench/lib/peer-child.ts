@@ -30,7 +30,7 @@ export interface PeerSpec {
   /** raw mode: the subscriber also JSON.parses each payload. */
   parse?: boolean;
   /** hub mode: the telemetry group commit's bounds (hub.yaml ingest.groupCommit). */
-  groupCommit?: { maxBatches?: number; maxReadings?: number; maxWaitMs?: number; urgentLane?: boolean };
+  groupCommit?: { maxBatches?: number; maxReadings?: number; maxWaitMs?: number; quietMs?: number; urgentLane?: boolean };
   /** hub mode: the API over plain HTTP without logins (loopback), for a WebSocket stream client. */
   openApi?: boolean;
 }
