@@ -322,7 +322,8 @@ export function AlertDetailPage(props: { params: Record<string, string> }) {
               <a href={`${API}/alerts/${a.id}/cap.xml`} target="_blank" rel="noopener">{t('alert.capOpen')}</a>
             </p>
             {capError ? <p class="error" role="alert">{capError}</p> : null}
-            {cap ? <pre class="cap" data-testid="cap">{cap}</pre> : null}
+            {/* The message as sent, in both of its languages (vi-VN and en-US infos): never translated. */}
+            {cap ? <pre class="cap" data-testid="cap" translate={false}>{cap}</pre> : null}
           </section>
         </div>
       </div>
