@@ -2,10 +2,10 @@
  * Which telemetry batches are committed together, and when.
  *
  * Routine batches are grouped (one transaction, one WAL flush for many batches) and written once
- * telemetry has paused for quietMs (0: at the end of the turn): a burst of gateways publishing in the same instant is read
- * whole first, so that an urgent batch late in it is not found only after routine commits have
- * held the event loop. Then one bounded group (./group-bounds.ts) per event-loop turn, so that
- * between two groups the broker reads what else has arrived. A batch that may change an alert
+ * telemetry has paused for quietMs (0: at the end of the turn): a burst of gateways publishing in
+ * the same instant is read whole first, so that an urgent batch late in it is not found only after
+ * routine commits have held the event loop. Then one bounded group (./group-bounds.ts) per
+ * event-loop turn, so that between two groups the broker reads what else has arrived. A batch that may change an alert
  * (the urgent lane) does not wait for them: it is committed at once in a group of its own, taking
  * along only the batches of its own gateway queued before it, so that no gateway's batches are
  * ever stored out of their arrival order. If input never pauses, a routine batch still waits at
