@@ -5,12 +5,12 @@
  * telemetry has paused for quietMs (0: at the end of the turn): a burst of gateways publishing in
  * the same instant is read whole first, so that an urgent batch late in it is not found only after
  * routine commits have held the event loop. Then one bounded group (./group-bounds.ts) per
- * event-loop turn, so that between two groups the broker reads what else has arrived. A batch that may change an alert
- * (the urgent lane) does not wait for them: it is committed at once in a group of its own, taking
- * along only the batches of its own gateway queued before it, so that no gateway's batches are
- * ever stored out of their arrival order. If input never pauses, a routine batch still waits at
- * most maxWaitMs; and a gateway that sends again while its last batch waits (a backlog draining,
- * held back by its in-flight window until these acks) ends the wait at once.
+ * event-loop turn, so that between two groups the broker reads what else has arrived. A batch that
+ * may change an alert (the urgent lane) does not wait for them: it is committed at once in a group
+ * of its own, taking along only the batches of its own gateway queued before it, so that no
+ * gateway's batches are ever stored out of their arrival order. If input never pauses, a routine
+ * batch still waits at most maxWaitMs; and a gateway that sends again while its last batch waits (a
+ * backlog draining, held back by its in-flight window until these acks) ends the wait at once.
  *
  * Without the urgent lane a group is written as soon as it reaches its bounds, else at the end of
  * the turn, and every batch waits in arrival order.
